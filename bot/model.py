@@ -1,0 +1,103 @@
+"""Plain domain records shared by the store, the importers and the expertise engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+Language = Literal["en", "fi"]
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A colleague as Microsoft Graph describes them (`user`)."""
+
+    id: str  # Entra object id
+    display_name: str
+    user_principal_name: str | None = None
+    mail: str | None = None
+    job_title: str | None = None
+    department: str | None = None
+    office_location: str | None = None
+    preferred_language: str | None = None
+    manager_id: str | None = None
+    account_enabled: bool = True
+    about_me: str | None = None
+    skills: tuple[str, ...] = ()
+    interests: tuple[str, ...] = ()
+    responsibilities: tuple[str, ...] = ()
+    past_projects: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Team:
+    id: str
+    display_name: str
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    id: str
+    team_id: str
+    display_name: str
+    membership_type: str = "standard"
+
+
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    user_id: str
+    reaction_type: str
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A channel message (root post or reply) reduced to what Seula uses."""
+
+    id: str
+    team_id: str
+    channel_id: str
+    reply_to_id: str | None
+    author_id: str | None  # None for system events and messages from applications
+    author_name: str | None
+    created_at: datetime
+    last_modified_at: datetime | None
+    deleted_at: datetime | None
+    subject: str | None
+    text: str  # clean text derived from the HTML body
+    web_url: str | None
+    message_type: str = "message"
+    from_application: bool = False
+    mentions: tuple[str, ...] = ()  # user ids mentioned
+    reactions: tuple[Reaction, ...] = field(default=())
+
+    @property
+    def is_root(self) -> bool:
+        return self.reply_to_id is None
+
+    @property
+    def is_people_writing(self) -> bool:
+        """True for messages a person wrote (not system events, bots, or deleted ones)."""
+        return (
+            self.message_type == "message"
+            and not self.from_application
+            and self.author_id is not None
+            and self.deleted_at is None
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRecord:
+    """How to reach a Teams conversation later: kept on install and on every message, dropped on uninstall."""
+
+    id: str
+    conversation_type: str  # personal, channel or groupChat
+    service_url: str
+    reference: dict[str, object]  # the Bot Framework conversation reference, as JSON
+    updated_at: datetime
+    tenant_id: str | None = None
+    user_id: str | None = None  # Entra object id, for personal conversations
+    team_id: str | None = None
+    channel_id: str | None = None

@@ -1,0 +1,139 @@
+"""Numbered schema migrations, applied in order and recorded in `seula_schema_version`.
+
+Each migration is frozen once released: a later change to the schema is a new migration plus the matching
+change in `schema.py` (a test checks that the migrated database and `schema.py` agree on both engines).
+Alembic's `Operations` give DDL that works on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
+
+from bot.store.schema import UTCDateTime
+
+Migration = Callable[[Operations], None]
+
+_version_table = sa.Table(
+    "seula_schema_version",
+    sa.MetaData(),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("applied_at", UTCDateTime, nullable=False),
+)
+
+
+def _0001_initial(op: Operations) -> None:
+    op.create_table(
+        "people",
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("display_name", sa.Text, nullable=False),
+        sa.Column("user_principal_name", sa.Text),
+        sa.Column("mail", sa.Text),
+        sa.Column("job_title", sa.Text),
+        sa.Column("department", sa.Text),
+        sa.Column("office_location", sa.Text),
+        sa.Column("preferred_language", sa.String(16)),
+        sa.Column("manager_id", sa.String(64), index=True),
+        sa.Column("account_enabled", sa.Boolean, nullable=False),
+        sa.Column("about_me", sa.Text),
+        sa.Column("skills", sa.JSON, nullable=False),
+        sa.Column("interests", sa.JSON, nullable=False),
+        sa.Column("responsibilities", sa.JSON, nullable=False),
+        sa.Column("past_projects", sa.JSON, nullable=False),
+        sa.Column("updated_at", UTCDateTime, nullable=False),
+    )
+    op.create_table(
+        "teams",
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("display_name", sa.Text, nullable=False),
+        sa.Column("description", sa.Text),
+    )
+    op.create_table(
+        "channels",
+        sa.Column("id", sa.String(128), primary_key=True),
+        sa.Column("team_id", sa.String(64), nullable=False, index=True),
+        sa.Column("display_name", sa.Text, nullable=False),
+        sa.Column("membership_type", sa.String(32), nullable=False),
+        sa.Column("last_synced_at", UTCDateTime),
+    )
+    op.create_table(
+        "messages",
+        sa.Column("channel_id", sa.String(128), primary_key=True),
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("team_id", sa.String(64), nullable=False),
+        sa.Column("reply_to_id", sa.String(64)),
+        sa.Column("author_id", sa.String(64), index=True),
+        sa.Column("author_name", sa.Text),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("last_modified_at", UTCDateTime),
+        sa.Column("deleted_at", UTCDateTime),
+        sa.Column("subject", sa.Text),
+        sa.Column("text", sa.Text, nullable=False),
+        sa.Column("web_url", sa.Text),
+        sa.Column("message_type", sa.String(32), nullable=False),
+        sa.Column("from_application", sa.Boolean, nullable=False),
+        sa.Column("mentions", sa.JSON, nullable=False),
+    )
+    op.create_index("ix_messages_thread", "messages", ["channel_id", "reply_to_id"])
+    op.create_table(
+        "reactions",
+        sa.Column("channel_id", sa.String(128), primary_key=True),
+        sa.Column("message_id", sa.String(64), primary_key=True),
+        sa.Column("user_id", sa.String(64), primary_key=True),
+        sa.Column("reaction_type", sa.String(64), primary_key=True),
+        sa.Column("created_at", UTCDateTime),
+    )
+    op.create_index("ix_reactions_user", "reactions", ["user_id"])
+    op.create_table(
+        "conversations",
+        sa.Column("id", sa.String(512), primary_key=True),
+        sa.Column("conversation_type", sa.String(32), nullable=False),
+        sa.Column("tenant_id", sa.String(64)),
+        sa.Column("user_id", sa.String(64), index=True),
+        sa.Column("team_id", sa.String(128)),
+        sa.Column("channel_id", sa.String(128)),
+        sa.Column("service_url", sa.Text, nullable=False),
+        sa.Column("reference", sa.JSON, nullable=False),
+        sa.Column("updated_at", UTCDateTime, nullable=False),
+    )
+    op.create_table(
+        "person_settings",
+        sa.Column("person_id", sa.String(64), primary_key=True),
+        sa.Column("hidden", sa.Boolean, nullable=False),
+        sa.Column("updated_at", UTCDateTime, nullable=False),
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (_0001_initial,)
+
+
+def schema_version(connection: sa.Connection) -> int:
+    """The number of migrations applied to this database (0 for a new one)."""
+    if not sa.inspect(connection).has_table(_version_table.name):
+        return 0
+    return int(connection.execute(sa.select(sa.func.coalesce(sa.func.max(_version_table.c.version), 0))).scalar_one())
+
+
+def apply_migrations(connection: sa.Connection) -> list[int]:
+    """Bring the database up to the newest schema inside the caller's transaction; return what ran."""
+    _version_table.create(connection, checkfirst=True)
+    if connection.dialect.name == "postgresql":
+        # Two replicas starting together must not both migrate: the second waits, then finds nothing to do.
+        connection.execute(sa.text("LOCK TABLE seula_schema_version IN EXCLUSIVE MODE"))
+    current = schema_version(connection)
+    if current > len(MIGRATIONS):
+        raise RuntimeError(
+            f"the database is at schema version {current}, newer than this Seula ({len(MIGRATIONS)}): "
+            "upgrade Seula before starting it on this database"
+        )
+    operations = Operations(MigrationContext.configure(connection))
+    applied: list[int] = []
+    for number, migration in enumerate(MIGRATIONS[current:], start=current + 1):
+        migration(operations)
+        connection.execute(sa.insert(_version_table).values(version=number, applied_at=datetime.now(UTC)))
+        applied.append(number)
+    return applied

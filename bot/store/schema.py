@@ -1,0 +1,126 @@
+"""The store's tables as SQLAlchemy Core objects: the shape the newest migration leaves behind."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every engine (SQLite keeps no zone, so it is added back on read)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored: give a timezone-aware one")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = sa.MetaData()
+
+people = sa.Table(
+    "people",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("display_name", sa.Text, nullable=False),
+    sa.Column("user_principal_name", sa.Text),
+    sa.Column("mail", sa.Text),
+    sa.Column("job_title", sa.Text),
+    sa.Column("department", sa.Text),
+    sa.Column("office_location", sa.Text),
+    sa.Column("preferred_language", sa.String(16)),
+    sa.Column("manager_id", sa.String(64), index=True),
+    sa.Column("account_enabled", sa.Boolean, nullable=False),
+    sa.Column("about_me", sa.Text),
+    sa.Column("skills", sa.JSON, nullable=False),
+    sa.Column("interests", sa.JSON, nullable=False),
+    sa.Column("responsibilities", sa.JSON, nullable=False),
+    sa.Column("past_projects", sa.JSON, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+teams = sa.Table(
+    "teams",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("display_name", sa.Text, nullable=False),
+    sa.Column("description", sa.Text),
+)
+
+channels = sa.Table(
+    "channels",
+    metadata,
+    sa.Column("id", sa.String(128), primary_key=True),
+    sa.Column("team_id", sa.String(64), nullable=False, index=True),
+    sa.Column("display_name", sa.Text, nullable=False),
+    sa.Column("membership_type", sa.String(32), nullable=False),
+    sa.Column("last_synced_at", UTCDateTime),
+)
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("channel_id", sa.String(128), primary_key=True),
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("team_id", sa.String(64), nullable=False),
+    sa.Column("reply_to_id", sa.String(64)),
+    sa.Column("author_id", sa.String(64), index=True),
+    sa.Column("author_name", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_modified_at", UTCDateTime),
+    sa.Column("deleted_at", UTCDateTime),
+    sa.Column("subject", sa.Text),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("web_url", sa.Text),
+    sa.Column("message_type", sa.String(32), nullable=False),
+    sa.Column("from_application", sa.Boolean, nullable=False),
+    sa.Column("mentions", sa.JSON, nullable=False),
+    sa.Index("ix_messages_thread", "channel_id", "reply_to_id"),
+)
+
+reactions = sa.Table(
+    "reactions",
+    metadata,
+    sa.Column("channel_id", sa.String(128), primary_key=True),
+    sa.Column("message_id", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.String(64), primary_key=True),
+    sa.Column("reaction_type", sa.String(64), primary_key=True),
+    sa.Column("created_at", UTCDateTime),
+    sa.Index("ix_reactions_user", "user_id"),
+)
+
+conversations = sa.Table(
+    "conversations",
+    metadata,
+    sa.Column("id", sa.String(512), primary_key=True),
+    sa.Column("conversation_type", sa.String(32), nullable=False),
+    sa.Column("tenant_id", sa.String(64)),
+    sa.Column("user_id", sa.String(64), index=True),
+    sa.Column("team_id", sa.String(128)),
+    sa.Column("channel_id", sa.String(128)),
+    sa.Column("service_url", sa.Text, nullable=False),
+    sa.Column("reference", sa.JSON, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+person_settings = sa.Table(
+    "person_settings",
+    metadata,
+    sa.Column("person_id", sa.String(64), primary_key=True),
+    sa.Column("hidden", sa.Boolean, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)

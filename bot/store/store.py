@@ -1,0 +1,467 @@
+"""The store: every read and write Seula makes to its database, on SQLite or PostgreSQL through one code path."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from bot.model import Channel, ConversationRecord, Message, Person, Reaction, Team
+from bot.store import schema
+from bot.store.migrations import apply_migrations
+
+logger = logging.getLogger(__name__)
+
+_BATCH_ROWS = 500  # keeps every statement well under both engines' bound-parameter limits
+
+
+class StoreError(RuntimeError):
+    """The database could not be opened or used; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class ChannelSyncState:
+    team: str
+    team_id: str
+    channel: str
+    channel_id: str
+    last_sync: datetime | None
+    messages: int
+
+
+@dataclass(frozen=True)
+class StoreStats:
+    people: int
+    teams: int
+    channels: int
+    roots: int
+    replies: int
+    deleted: int
+    reactions: int
+    conversations: int
+    sync: tuple[ChannelSyncState, ...]
+
+
+def async_database_url(url: str) -> str:
+    """Translate a plain `sqlite:///` or `postgresql://` URL to the async driver SQLAlchemy should use."""
+    scheme, rest = url.split(":", 1)
+    base = scheme.split("+", 1)[0].lower()
+    if base == "sqlite":
+        return f"sqlite+aiosqlite:{rest}"
+    if base in {"postgresql", "postgres"}:
+        return f"postgresql+asyncpg:{rest}"
+    raise StoreError(f"unsupported database URL scheme {scheme!r}: use sqlite:/// or postgresql://")
+
+
+class Store:
+    """Seula's persistent state: people, teams, channels, messages, reactions and conversation references."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    @classmethod
+    async def open(cls, database_url: str) -> Store:
+        """Connect, creating the SQLite file's folder if needed, and migrate to the newest schema."""
+        url = async_database_url(database_url)
+        if url.startswith("sqlite+aiosqlite:///") and ":memory:" not in url:
+            Path(sa.make_url(url).database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, pool_pre_ping=True)
+        if engine.dialect.name == "sqlite":
+            sa.event.listen(engine.sync_engine, "connect", _configure_sqlite)
+        store = cls(engine)
+        try:
+            async with engine.begin() as connection:
+                applied = await connection.run_sync(apply_migrations)
+        except (OSError, sa.exc.SQLAlchemyError) as error:
+            await engine.dispose()
+            raise StoreError(f"cannot open the database at {_safe_url(database_url)}: {error}") from error
+        if applied:
+            logger.info("Database migrated to schema version %d", applied[-1])
+        return store
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    @property
+    def engine_name(self) -> str:
+        """`sqlite` or `postgresql`."""
+        return self._engine.dialect.name
+
+    # --- writes -------------------------------------------------------------------------------------------
+
+    async def upsert_people(self, people: Iterable[Person]) -> int:
+        """Insert or update people by Entra object id; return how many were written."""
+        now = datetime.now(UTC)
+        rows = [_person_row(person, now) for person in people]
+        async with self._engine.begin() as connection:
+            await self._upsert(connection, schema.people, rows, ["id"])
+        return len(rows)
+
+    async def upsert_teams(self, teams: Iterable[Team]) -> int:
+        rows = [{"id": t.id, "display_name": t.display_name, "description": t.description} for t in teams]
+        async with self._engine.begin() as connection:
+            await self._upsert(connection, schema.teams, rows, ["id"])
+        return len(rows)
+
+    async def upsert_channels(self, channels: Iterable[Channel]) -> int:
+        rows = [
+            {"id": c.id, "team_id": c.team_id, "display_name": c.display_name, "membership_type": c.membership_type}
+            for c in channels
+        ]
+        async with self._engine.begin() as connection:
+            await self._upsert(connection, schema.channels, rows, ["id"])
+        return len(rows)
+
+    async def ensure_channels(self, team_by_channel: Mapping[str, str]) -> None:
+        """Record channels that messages name but no channel object described (kept if already known)."""
+        rows = [
+            {"id": channel, "team_id": team, "display_name": channel, "membership_type": "standard"}
+            for channel, team in sorted(team_by_channel.items())
+        ]
+        async with self._engine.begin() as connection:
+            for chunk in _chunks(rows, _BATCH_ROWS):
+                await connection.execute(self._insert(schema.channels).values(chunk).on_conflict_do_nothing())
+
+    async def upsert_messages(self, messages: Iterable[Message]) -> int:
+        """Insert or replace messages by (channel, id), with their reactions; a deleted message keeps no text."""
+        # The same message may arrive twice in one batch (a page overlap, an edit): the last version wins.
+        batch = list({(m.channel_id, m.id): m for m in messages}.values())
+        rows = [_message_row(message) for message in batch]
+        async with self._engine.begin() as connection:
+            await self._upsert(connection, schema.messages, rows, ["channel_id", "id"])
+            for chunk in _chunks(batch, _BATCH_ROWS):
+                keys = [(m.channel_id, m.id) for m in chunk]
+                await connection.execute(
+                    sa.delete(schema.reactions).where(
+                        sa.tuple_(schema.reactions.c.channel_id, schema.reactions.c.message_id).in_(keys)
+                    )
+                )
+            reaction_rows = [
+                {
+                    "channel_id": m.channel_id,
+                    "message_id": m.id,
+                    "user_id": r.user_id,
+                    "reaction_type": r.reaction_type,
+                    "created_at": r.created_at,
+                }
+                for m in batch
+                if m.deleted_at is None
+                for r in _unique_reactions(m.reactions)
+            ]
+            for chunk in _chunks(reaction_rows, _BATCH_ROWS):
+                await connection.execute(sa.insert(schema.reactions), chunk)
+        return len(rows)
+
+    async def save_conversation(self, record: ConversationRecord) -> None:
+        """Remember how to reach a conversation (stored on install and on every message)."""
+        row = {
+            "id": record.id,
+            "conversation_type": record.conversation_type,
+            "tenant_id": record.tenant_id,
+            "user_id": record.user_id,
+            "team_id": record.team_id,
+            "channel_id": record.channel_id,
+            "service_url": record.service_url,
+            "reference": record.reference,
+            "updated_at": record.updated_at,
+        }
+        async with self._engine.begin() as connection:
+            await self._upsert(connection, schema.conversations, [row], ["id"])
+
+    async def delete_conversation(self, conversation_id: str) -> bool:
+        """Forget a conversation reference (the bot was uninstalled); return whether one was held."""
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                sa.delete(schema.conversations).where(schema.conversations.c.id == conversation_id)
+            )
+        return bool(result.rowcount)
+
+    async def set_hidden(self, person_id: str, hidden: bool) -> None:
+        """Hide a person from every suggestion, or show them again."""
+        row = {"person_id": person_id, "hidden": hidden, "updated_at": datetime.now(UTC)}
+        async with self._engine.begin() as connection:
+            await self._upsert(connection, schema.person_settings, [row], ["person_id"])
+
+    # --- reads --------------------------------------------------------------------------------------------
+
+    async def get_conversation(self, conversation_id: str) -> ConversationRecord | None:
+        async with self._engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    sa.select(schema.conversations).where(schema.conversations.c.id == conversation_id)
+                )
+            ).first()
+        if row is None:
+            return None
+        return ConversationRecord(
+            id=row.id,
+            conversation_type=row.conversation_type,
+            tenant_id=row.tenant_id,
+            user_id=row.user_id,
+            team_id=row.team_id,
+            channel_id=row.channel_id,
+            service_url=row.service_url,
+            reference=dict(row.reference),
+            updated_at=row.updated_at,
+        )
+
+    async def is_empty(self) -> bool:
+        """True when no person and no message is held yet."""
+        async with self._engine.connect() as connection:
+            people = await connection.execute(sa.select(schema.people.c.id).limit(1))
+            if people.first() is not None:
+                return False
+            message = await connection.execute(sa.select(schema.messages.c.id).limit(1))
+            return message.first() is None
+
+    async def people(self, ids: Iterable[str] | None = None) -> dict[str, Person]:
+        """People by id: all of them, or only those asked for."""
+        query = sa.select(schema.people)
+        wanted = None if ids is None else sorted(set(ids))
+        found: dict[str, Person] = {}
+        async with self._engine.connect() as connection:
+            if wanted is None:
+                rows = (await connection.execute(query)).all()
+            else:
+                rows = []
+                for chunk in _chunks(wanted, _BATCH_ROWS):
+                    rows.extend((await connection.execute(query.where(schema.people.c.id.in_(chunk)))).all())
+        for row in rows:
+            found[row.id] = _person_from_row(row)
+        return found
+
+    async def iter_messages(self, include_deleted: bool = False) -> AsyncIterator[Message]:
+        """Every stored message with its reactions, in (channel, id) order, streamed."""
+        reactions_by_message: dict[tuple[str, str], list[Reaction]] = defaultdict(list)
+        async with self._engine.connect() as connection:
+            for row in await connection.execute(sa.select(schema.reactions)):
+                reactions_by_message[(row.channel_id, row.message_id)].append(
+                    Reaction(user_id=row.user_id, reaction_type=row.reaction_type, created_at=row.created_at)
+                )
+            query = sa.select(schema.messages).order_by(schema.messages.c.channel_id, schema.messages.c.id)
+            if not include_deleted:
+                query = query.where(schema.messages.c.deleted_at.is_(None))
+            result = await connection.stream(query.execution_options(yield_per=2000))
+            async for row in result:
+                yield _message_from_row(row, tuple(reactions_by_message.get((row.channel_id, row.id), ())))
+
+    async def hidden_people(self) -> frozenset[str]:
+        """Ids of everyone who asked not to be suggested."""
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(
+                sa.select(schema.person_settings.c.person_id).where(schema.person_settings.c.hidden.is_(True))
+            )
+            return frozenset(row.person_id for row in rows)
+
+    async def content_version(self) -> tuple[object, ...]:
+        """A cheap fingerprint of messages, people and settings: it changes whenever any of them does."""
+        m, p, s = schema.messages, schema.people, schema.person_settings
+        async with self._engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    sa.select(
+                        sa.select(sa.func.count()).select_from(m).scalar_subquery(),
+                        sa.select(sa.func.max(m.c.last_modified_at)).scalar_subquery(),
+                        sa.select(sa.func.count()).select_from(m).where(m.c.deleted_at.is_not(None)).scalar_subquery(),
+                        sa.select(sa.func.max(p.c.updated_at)).scalar_subquery(),
+                        sa.select(sa.func.max(s.c.updated_at)).scalar_subquery(),
+                    )
+                )
+            ).one()
+        return tuple(row)
+
+    async def stats(self) -> StoreStats:
+        """What the store holds, for `stats --json` and the health check."""
+        m = schema.messages
+        async with self._engine.connect() as connection:
+
+            async def count(query: sa.Select[Any]) -> int:
+                return int((await connection.execute(query)).scalar_one())
+
+            people = await count(sa.select(sa.func.count()).select_from(schema.people))
+            teams = await count(sa.select(sa.func.count()).select_from(schema.teams))
+            channels = await count(sa.select(sa.func.count()).select_from(schema.channels))
+            live = m.c.deleted_at.is_(None)
+            roots = await count(sa.select(sa.func.count()).where(live, m.c.reply_to_id.is_(None)))
+            replies = await count(sa.select(sa.func.count()).where(live, m.c.reply_to_id.is_not(None)))
+            deleted = await count(sa.select(sa.func.count()).where(m.c.deleted_at.is_not(None)))
+            reactions = await count(sa.select(sa.func.count()).select_from(schema.reactions))
+            conversations = await count(sa.select(sa.func.count()).select_from(schema.conversations))
+            per_channel = (
+                sa.select(m.c.channel_id, sa.func.count().label("messages"))
+                .where(live)
+                .group_by(m.c.channel_id)
+                .subquery()
+            )
+            c, t = schema.channels, schema.teams
+            rows = (
+                await connection.execute(
+                    sa.select(
+                        c.c.id,
+                        c.c.display_name,
+                        c.c.last_synced_at,
+                        c.c.team_id,
+                        t.c.display_name.label("team_name"),
+                        sa.func.coalesce(per_channel.c.messages, 0).label("messages"),
+                    )
+                    .select_from(c.outerjoin(t, t.c.id == c.c.team_id))
+                    .outerjoin(per_channel, per_channel.c.channel_id == c.c.id)
+                    .order_by(t.c.display_name, c.c.display_name)
+                )
+            ).all()
+        sync = tuple(
+            ChannelSyncState(
+                team=row.team_name or row.team_id or "",
+                team_id=row.team_id or "",
+                channel=row.display_name,
+                channel_id=row.id,
+                last_sync=row.last_synced_at,
+                messages=int(row.messages),
+            )
+            for row in rows
+        )
+        return StoreStats(people, teams, channels, roots, replies, deleted, reactions, conversations, sync)
+
+    # --- internals ----------------------------------------------------------------------------------------
+
+    def _insert(self, table: sa.Table) -> Any:
+        """An INSERT with the engine's ON CONFLICT clause (both dialects spell it the same way)."""
+        return postgresql.insert(table) if self.engine_name == "postgresql" else sqlite.insert(table)
+
+    async def _upsert(
+        self, connection: AsyncConnection, table: sa.Table, rows: Sequence[dict[str, Any]], keys: list[str]
+    ) -> None:
+        if not rows:
+            return
+        for chunk in _chunks(_last_per_key(rows, keys), _BATCH_ROWS):
+            statement = self._insert(table).values(chunk)
+            updates = {col.name: statement.excluded[col.name] for col in table.columns if col.name not in keys}
+            await connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=updates))
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets the bot answer while an import writes; the timeout waits out a writer instead of failing.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[list[Any]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _last_per_key(rows: Sequence[dict[str, Any]], keys: list[str]) -> list[dict[str, Any]]:
+    # One statement may not touch a row twice (PostgreSQL refuses): the last version of a row wins.
+    latest = {tuple(row[k] for k in keys): row for row in rows}
+    return list(latest.values())
+
+
+def _unique_reactions(reactions: Iterable[Reaction]) -> list[Reaction]:
+    seen: dict[tuple[str, str], Reaction] = {}
+    for reaction in reactions:
+        seen.setdefault((reaction.user_id, reaction.reaction_type), reaction)
+    return list(seen.values())
+
+
+def _safe_url(url: str) -> str:
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "<unparseable URL>"
+
+
+def _person_row(person: Person, now: datetime) -> dict[str, Any]:
+    return {
+        "id": person.id,
+        "display_name": person.display_name,
+        "user_principal_name": person.user_principal_name,
+        "mail": person.mail,
+        "job_title": person.job_title,
+        "department": person.department,
+        "office_location": person.office_location,
+        "preferred_language": person.preferred_language,
+        "manager_id": person.manager_id,
+        "account_enabled": person.account_enabled,
+        "about_me": person.about_me,
+        "skills": list(person.skills),
+        "interests": list(person.interests),
+        "responsibilities": list(person.responsibilities),
+        "past_projects": list(person.past_projects),
+        "updated_at": now,
+    }
+
+
+def _person_from_row(row: Any) -> Person:
+    return Person(
+        id=row.id,
+        display_name=row.display_name,
+        user_principal_name=row.user_principal_name,
+        mail=row.mail,
+        job_title=row.job_title,
+        department=row.department,
+        office_location=row.office_location,
+        preferred_language=row.preferred_language,
+        manager_id=row.manager_id,
+        account_enabled=bool(row.account_enabled),
+        about_me=row.about_me,
+        skills=tuple(row.skills),
+        interests=tuple(row.interests),
+        responsibilities=tuple(row.responsibilities),
+        past_projects=tuple(row.past_projects),
+    )
+
+
+def _message_row(message: Message) -> dict[str, Any]:
+    deleted = message.deleted_at is not None
+    return {
+        "channel_id": message.channel_id,
+        "id": message.id,
+        "team_id": message.team_id,
+        "reply_to_id": message.reply_to_id,
+        "author_id": message.author_id,
+        "author_name": message.author_name,
+        "created_at": message.created_at,
+        "last_modified_at": message.last_modified_at,
+        "deleted_at": message.deleted_at,
+        # A deleted message keeps its place in the thread but nothing of what it said.
+        "subject": None if deleted else message.subject,
+        "text": "" if deleted else message.text,
+        "web_url": message.web_url,
+        "message_type": message.message_type,
+        "from_application": message.from_application,
+        "mentions": [] if deleted else list(message.mentions),
+    }
+
+
+def _message_from_row(row: Any, reactions: tuple[Reaction, ...]) -> Message:
+    return Message(
+        id=row.id,
+        team_id=row.team_id,
+        channel_id=row.channel_id,
+        reply_to_id=row.reply_to_id,
+        author_id=row.author_id,
+        author_name=row.author_name,
+        created_at=row.created_at,
+        last_modified_at=row.last_modified_at,
+        deleted_at=row.deleted_at,
+        subject=row.subject,
+        text=row.text,
+        web_url=row.web_url,
+        message_type=row.message_type,
+        from_application=bool(row.from_application),
+        mentions=tuple(row.mentions),
+        reactions=reactions,
+    )

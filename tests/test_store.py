@@ -1,0 +1,146 @@
+"""The store on both engines: migrations, idempotent upserts, deletions, conversation references."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.model import ConversationRecord, Message, Person, Reaction
+from bot.store import Store, StoreError, async_database_url
+from bot.store import schema as current_schema
+from bot.store.migrations import MIGRATIONS, schema_version
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def message(id: str, reply_to: str | None = None, author: str = "alice", text: str = "kubernetes helm", **kw: object) -> Message:
+    values: dict[str, object] = {
+        "id": id,
+        "team_id": "team-1",
+        "channel_id": "19:c1@thread.tacv2",
+        "reply_to_id": reply_to,
+        "author_id": author,
+        "author_name": author.title(),
+        "created_at": T0,
+        "last_modified_at": T0,
+        "deleted_at": None,
+        "subject": None,
+        "text": text,
+        "web_url": f"https://teams.microsoft.com/l/message/19:c1@thread.tacv2/{id}",
+    }
+    values.update(kw)
+    return Message(**values)  # type: ignore[arg-type]
+
+
+async def test_migrated_database_matches_the_declared_schema(store: Store, database_url: str) -> None:
+    engine = create_async_engine(async_database_url(database_url))
+    async with engine.connect() as connection:
+        version = await connection.run_sync(schema_version)
+        tables = await connection.run_sync(lambda c: {t: {col["name"] for col in sa.inspect(c).get_columns(t)}
+                                                      for t in sa.inspect(c).get_table_names()})
+    await engine.dispose()
+    assert version == len(MIGRATIONS)
+    for table in current_schema.metadata.tables.values():
+        assert tables[table.name] == {column.name for column in table.columns}, table.name
+
+
+async def test_reopening_a_migrated_database_changes_nothing(store: Store, database_url: str) -> None:
+    await store.upsert_people([Person(id="alice", display_name="Alice")])
+    again = await Store.open(database_url)
+    assert set(await again.people()) == {"alice"}
+    await again.close()
+
+
+async def test_upserting_the_same_messages_twice_leaves_one_copy(store: Store) -> None:
+    batch = [message("1", reactions=(Reaction("bob", "like"), Reaction("bob", "like"), Reaction("cy", "heart"))),
+             message("2", reply_to="1", author="bob")]
+    await store.upsert_messages(batch)
+    await store.upsert_messages(batch)
+    stats = await store.stats()
+    assert (stats.roots, stats.replies, stats.reactions) == (1, 1, 2)
+
+
+async def test_an_edit_replaces_text_and_reactions(store: Store) -> None:
+    await store.upsert_messages([message("1", reactions=(Reaction("bob", "like"),))])
+    edited = message("1", text="terraform modules", last_modified_at=T0 + timedelta(hours=1),
+                     reactions=(Reaction("cy", "heart"),))
+    await store.upsert_messages([edited])
+    [stored] = [m async for m in store.iter_messages()]
+    assert stored.text == "terraform modules"
+    assert stored.reactions == (Reaction("cy", "heart", None),)
+
+
+async def test_a_deleted_message_keeps_no_text_and_no_reactions(store: Store) -> None:
+    await store.upsert_messages([message("1", subject="Secret plans", reactions=(Reaction("bob", "like"),))])
+    await store.upsert_messages([message("1", deleted_at=T0 + timedelta(days=1), reactions=(Reaction("bob", "like"),))])
+    assert [m async for m in store.iter_messages()] == []
+    [gone] = [m async for m in store.iter_messages(include_deleted=True)]
+    assert (gone.text, gone.subject) == ("", None)
+    stats = await store.stats()
+    assert (stats.roots, stats.deleted, stats.reactions) == (0, 1, 0)
+
+
+async def test_timestamps_come_back_timezone_aware(store: Store) -> None:
+    await store.upsert_messages([message("1")])
+    [stored] = [m async for m in store.iter_messages()]
+    assert stored.created_at == T0
+    assert stored.created_at.tzinfo is not None
+
+
+async def test_naive_timestamps_are_refused(store: Store) -> None:
+    with pytest.raises(sa.exc.StatementError, match="timezone-aware"):
+        await store.upsert_messages([message("1", created_at=datetime(2026, 1, 1))])  # noqa: DTZ001
+
+
+async def test_conversation_references_are_saved_updated_and_removed(store: Store) -> None:
+    record = ConversationRecord(
+        id="a:1", conversation_type="personal", service_url="https://smba.example/", reference={"x": 1},
+        updated_at=T0, user_id="alice",
+    )
+    await store.save_conversation(record)
+    await store.save_conversation(replace(record, reference={"x": 2}))
+    stored = await store.get_conversation("a:1")
+    assert stored is not None and stored.reference == {"x": 2}
+    assert await store.delete_conversation("a:1") is True
+    assert await store.get_conversation("a:1") is None
+    assert await store.delete_conversation("a:1") is False
+
+
+async def test_hidden_people_and_the_content_fingerprint(store: Store) -> None:
+    before = await store.content_version()
+    await store.set_hidden("alice", True)
+    assert await store.hidden_people() == {"alice"}
+    assert await store.content_version() != before
+    await store.set_hidden("alice", False)
+    assert await store.hidden_people() == frozenset()
+
+
+async def test_stats_list_channels_with_their_team_and_message_count(store: Store) -> None:
+    await store.upsert_messages([message("1"), message("2", reply_to="1")])
+    await store.ensure_channels({"19:c1@thread.tacv2": "team-1"})
+    stats = await store.stats()
+    [channel] = stats.sync
+    assert (channel.channel_id, channel.team_id, channel.messages, channel.last_sync) == (
+        "19:c1@thread.tacv2", "team-1", 2, None)
+
+
+async def test_a_large_batch_is_written_in_chunks(store: Store) -> None:
+    await store.upsert_messages([message(str(i), reactions=(Reaction("bob", "like"),)) for i in range(1200)])
+    stats = await store.stats()
+    assert (stats.roots, stats.reactions) == (1200, 1200)
+
+
+async def test_an_unreachable_database_is_a_clear_error() -> None:
+    with pytest.raises(StoreError, match="cannot open the database"):
+        await Store.open("postgresql://nobody:secret@127.0.0.1:1/none")
+
+
+def test_urls_map_to_async_drivers() -> None:
+    assert async_database_url("sqlite:///data/seula.db") == "sqlite+aiosqlite:///data/seula.db"
+    assert async_database_url("postgresql://u@h/db") == "postgresql+asyncpg://u@h/db"
+    with pytest.raises(StoreError):
+        async_database_url("mysql://u@h/db")
