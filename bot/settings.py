@@ -67,7 +67,9 @@ class Settings:
         "`on`: always load it into an empty store; `off`: never.",
     )
     default_language: Language = _setting(
-        "SEULA_DEFAULT_LANGUAGE", "en", "Language (`en` or `fi`) when neither the message nor the locale tells."
+        "SEULA_DEFAULT_LANGUAGE",
+        "en",
+        "Language (`en` or `fi`) when neither the message nor the locale tells.",
     )
     log_level: str = _setting("LOG_LEVEL", "INFO", "Python logging level: DEBUG, INFO, WARNING or ERROR.")
     allowed_tenant_ids: frozenset[str] = _setting(
@@ -101,7 +103,9 @@ class Settings:
         "A static bearer token for a Graph-compatible server on loopback (tests, demos). Refused for any "
         "other host.",
     )
-    azure_tenant_id: str | None = _setting("AZURE_TENANT_ID", "", "Graph app credentials (azure-identity).")
+    azure_tenant_id: str | None = _setting(
+        "AZURE_TENANT_ID", "", "Entra tenant whose Microsoft Graph data Seula reads (azure-identity's name)."
+    )
     azure_client_id: str | None = _setting(
         "AZURE_CLIENT_ID", "", "Graph app's client id; with a managed identity, the user-assigned identity."
     )

@@ -163,7 +163,16 @@ def test_every_command_list_equals_manifest_commands(manifest: dict[str, Any]) -
 
 def test_manifest_commands_fit_the_teams_command_menu() -> None:
     titles = [command.title for command in MANIFEST_COMMANDS]
-    assert titles == ["who knows", "kuka osaa", "help", "apua", "hide me", "piilota minut", "show me", "näytä minut"]
+    assert titles == [
+        "who knows",
+        "kuka osaa",
+        "help",
+        "apua",
+        "hide me",
+        "piilota minut",
+        "show me",
+        "näytä minut",
+    ]
     assert {command.language for command in MANIFEST_COMMANDS} == {"en", "fi"}
     for command in MANIFEST_COMMANDS:
         assert 0 < len(command.title) <= MAX_COMMAND_TITLE_CHARS

@@ -56,7 +56,11 @@ def test_credentials_turn_authentication_on_and_open_the_port() -> None:
 
 def test_a_managed_identity_needs_no_password() -> None:
     settings = load_settings(
-        environ={"MicrosoftAppId": APP_ID, "MicrosoftAppType": "userassignedmsi", "MicrosoftAppTenantId": TENANT}
+        environ={
+            "MicrosoftAppId": APP_ID,
+            "MicrosoftAppType": "userassignedmsi",
+            "MicrosoftAppTenantId": TENANT,
+        }
     )
     assert settings.bot_app_type == "UserAssignedMSI"
 

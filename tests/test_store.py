@@ -17,7 +17,9 @@ from bot.store.migrations import MIGRATIONS, schema_version
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
-def message(id: str, reply_to: str | None = None, author: str = "alice", text: str = "kubernetes helm", **kw: object) -> Message:
+def message(
+    id: str, reply_to: str | None = None, author: str = "alice", text: str = "kubernetes helm", **kw: object
+) -> Message:
     values: dict[str, object] = {
         "id": id,
         "team_id": "team-1",
@@ -40,8 +42,12 @@ async def test_migrated_database_matches_the_declared_schema(store: Store, datab
     engine = create_async_engine(async_database_url(database_url))
     async with engine.connect() as connection:
         version = await connection.run_sync(schema_version)
-        tables = await connection.run_sync(lambda c: {t: {col["name"] for col in sa.inspect(c).get_columns(t)}
-                                                      for t in sa.inspect(c).get_table_names()})
+        tables = await connection.run_sync(
+            lambda c: {
+                t: {col["name"] for col in sa.inspect(c).get_columns(t)}
+                for t in sa.inspect(c).get_table_names()
+            }
+        )
     await engine.dispose()
     assert version == len(MIGRATIONS)
     for table in current_schema.metadata.tables.values():
@@ -56,8 +62,10 @@ async def test_reopening_a_migrated_database_changes_nothing(store: Store, datab
 
 
 async def test_upserting_the_same_messages_twice_leaves_one_copy(store: Store) -> None:
-    batch = [message("1", reactions=(Reaction("bob", "like"), Reaction("bob", "like"), Reaction("cy", "heart"))),
-             message("2", reply_to="1", author="bob")]
+    batch = [
+        message("1", reactions=(Reaction("bob", "like"), Reaction("bob", "like"), Reaction("cy", "heart"))),
+        message("2", reply_to="1", author="bob"),
+    ]
     await store.upsert_messages(batch)
     await store.upsert_messages(batch)
     stats = await store.stats()
@@ -66,8 +74,12 @@ async def test_upserting_the_same_messages_twice_leaves_one_copy(store: Store) -
 
 async def test_an_edit_replaces_text_and_reactions(store: Store) -> None:
     await store.upsert_messages([message("1", reactions=(Reaction("bob", "like"),))])
-    edited = message("1", text="terraform modules", last_modified_at=T0 + timedelta(hours=1),
-                     reactions=(Reaction("cy", "heart"),))
+    edited = message(
+        "1",
+        text="terraform modules",
+        last_modified_at=T0 + timedelta(hours=1),
+        reactions=(Reaction("cy", "heart"),),
+    )
     await store.upsert_messages([edited])
     [stored] = [m async for m in store.iter_messages()]
     assert stored.text == "terraform modules"
@@ -76,7 +88,9 @@ async def test_an_edit_replaces_text_and_reactions(store: Store) -> None:
 
 async def test_a_deleted_message_keeps_no_text_and_no_reactions(store: Store) -> None:
     await store.upsert_messages([message("1", subject="Secret plans", reactions=(Reaction("bob", "like"),))])
-    await store.upsert_messages([message("1", deleted_at=T0 + timedelta(days=1), reactions=(Reaction("bob", "like"),))])
+    await store.upsert_messages(
+        [message("1", deleted_at=T0 + timedelta(days=1), reactions=(Reaction("bob", "like"),))]
+    )
     assert [m async for m in store.iter_messages()] == []
     [gone] = [m async for m in store.iter_messages(include_deleted=True)]
     assert (gone.text, gone.subject) == ("", None)
@@ -98,13 +112,18 @@ async def test_naive_timestamps_are_refused(store: Store) -> None:
 
 async def test_conversation_references_are_saved_updated_and_removed(store: Store) -> None:
     record = ConversationRecord(
-        id="a:1", conversation_type="personal", service_url="https://smba.example/", reference={"x": 1},
-        updated_at=T0, user_id="alice",
+        id="a:1",
+        conversation_type="personal",
+        service_url="https://smba.example/",
+        reference={"x": 1},
+        updated_at=T0,
+        user_id="alice",
     )
     await store.save_conversation(record)
     await store.save_conversation(replace(record, reference={"x": 2}))
     stored = await store.get_conversation("a:1")
-    assert stored is not None and stored.reference == {"x": 2}
+    assert stored is not None
+    assert stored.reference == {"x": 2}
     assert await store.delete_conversation("a:1") is True
     assert await store.get_conversation("a:1") is None
     assert await store.delete_conversation("a:1") is False
@@ -125,7 +144,11 @@ async def test_stats_list_channels_with_their_team_and_message_count(store: Stor
     stats = await store.stats()
     [channel] = stats.sync
     assert (channel.channel_id, channel.team_id, channel.messages, channel.last_sync) == (
-        "19:c1@thread.tacv2", "team-1", 2, None)
+        "19:c1@thread.tacv2",
+        "team-1",
+        2,
+        None,
+    )
 
 
 async def test_a_large_batch_is_written_in_chunks(store: Store) -> None:
@@ -144,3 +167,20 @@ def test_urls_map_to_async_drivers() -> None:
     assert async_database_url("postgresql://u@h/db") == "postgresql+asyncpg://u@h/db"
     with pytest.raises(StoreError):
         async_database_url("mysql://u@h/db")
+
+
+async def test_a_conversation_is_welcomed_once_until_it_is_forgotten(store: Store) -> None:
+    record = ConversationRecord(
+        id="a:1",
+        conversation_type="personal",
+        service_url="https://smba.example/",
+        reference={},
+        updated_at=T0,
+    )
+    await store.save_conversation(record)
+    assert await store.mark_welcomed("a:1") is True
+    await store.save_conversation(replace(record, reference={"updated": True}))
+    assert await store.mark_welcomed("a:1") is False, "a later message does not reset the welcome"
+    await store.delete_conversation("a:1")
+    await store.save_conversation(record)
+    assert await store.mark_welcomed("a:1") is True, "a reinstall is welcomed again"

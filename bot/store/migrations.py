@@ -99,6 +99,7 @@ def _0001_initial(op: Operations) -> None:
         sa.Column("service_url", sa.Text, nullable=False),
         sa.Column("reference", sa.JSON, nullable=False),
         sa.Column("updated_at", UTCDateTime, nullable=False),
+        sa.Column("welcomed_at", UTCDateTime),
     )
     op.create_table(
         "person_settings",
@@ -115,7 +116,9 @@ def schema_version(connection: sa.Connection) -> int:
     """The number of migrations applied to this database (0 for a new one)."""
     if not sa.inspect(connection).has_table(_version_table.name):
         return 0
-    return int(connection.execute(sa.select(sa.func.coalesce(sa.func.max(_version_table.c.version), 0))).scalar_one())
+    return int(
+        connection.execute(sa.select(sa.func.coalesce(sa.func.max(_version_table.c.version), 0))).scalar_one()
+    )
 
 
 def apply_migrations(connection: sa.Connection) -> list[int]:

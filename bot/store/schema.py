@@ -25,9 +25,8 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        moment: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 metadata = sa.MetaData()
@@ -115,6 +114,7 @@ conversations = sa.Table(
     sa.Column("service_url", sa.Text, nullable=False),
     sa.Column("reference", sa.JSON, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("welcomed_at", UTCDateTime),
 )
 
 person_settings = sa.Table(

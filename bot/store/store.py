@@ -1,7 +1,8 @@
-"""The store: every read and write Seula makes to its database, on SQLite or PostgreSQL through one code path."""
+"""The store: every read and write Seula makes to its database, on SQLite or PostgreSQL alike."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
@@ -73,7 +74,8 @@ class Store:
         """Connect, creating the SQLite file's folder if needed, and migrate to the newest schema."""
         url = async_database_url(database_url)
         if url.startswith("sqlite+aiosqlite:///") and ":memory:" not in url:
-            Path(sa.make_url(url).database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
+            database = sa.make_url(url).database or ""
+            await asyncio.to_thread(_make_parent_folder, database)
         engine = create_async_engine(url, pool_pre_ping=True)
         if engine.dialect.name == "sqlite":
             sa.event.listen(engine.sync_engine, "connect", _configure_sqlite)
@@ -114,7 +116,12 @@ class Store:
 
     async def upsert_channels(self, channels: Iterable[Channel]) -> int:
         rows = [
-            {"id": c.id, "team_id": c.team_id, "display_name": c.display_name, "membership_type": c.membership_type}
+            {
+                "id": c.id,
+                "team_id": c.team_id,
+                "display_name": c.display_name,
+                "membership_type": c.membership_type,
+            }
             for c in channels
         ]
         async with self._engine.begin() as connection:
@@ -132,7 +139,7 @@ class Store:
                 await connection.execute(self._insert(schema.channels).values(chunk).on_conflict_do_nothing())
 
     async def upsert_messages(self, messages: Iterable[Message]) -> int:
-        """Insert or replace messages by (channel, id), with their reactions; a deleted message keeps no text."""
+        """Insert or replace messages by (channel, id) with their reactions; deleted ones keep no text."""
         # The same message may arrive twice in one batch (a page overlap, an edit): the last version wins.
         batch = list({(m.channel_id, m.id): m for m in messages}.values())
         rows = [_message_row(message) for message in batch]
@@ -176,6 +183,17 @@ class Store:
         }
         async with self._engine.begin() as connection:
             await self._upsert(connection, schema.conversations, [row], ["id"])
+
+    async def mark_welcomed(self, conversation_id: str) -> bool:
+        """Record that the welcome card went to this conversation; False if it already had (atomic)."""
+        c = schema.conversations
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                sa.update(c)
+                .where(c.c.id == conversation_id, c.c.welcomed_at.is_(None))
+                .values(welcomed_at=datetime.now(UTC))
+            )
+        return result.rowcount == 1
 
     async def delete_conversation(self, conversation_id: str) -> bool:
         """Forget a conversation reference (the bot was uninstalled); return whether one was held."""
@@ -271,7 +289,10 @@ class Store:
                     sa.select(
                         sa.select(sa.func.count()).select_from(m).scalar_subquery(),
                         sa.select(sa.func.max(m.c.last_modified_at)).scalar_subquery(),
-                        sa.select(sa.func.count()).select_from(m).where(m.c.deleted_at.is_not(None)).scalar_subquery(),
+                        sa.select(sa.func.count())
+                        .select_from(m)
+                        .where(m.c.deleted_at.is_not(None))
+                        .scalar_subquery(),
                         sa.select(sa.func.max(p.c.updated_at)).scalar_subquery(),
                         sa.select(sa.func.max(s.c.updated_at)).scalar_subquery(),
                     )
@@ -344,8 +365,13 @@ class Store:
             return
         for chunk in _chunks(_last_per_key(rows, keys), _BATCH_ROWS):
             statement = self._insert(table).values(chunk)
-            updates = {col.name: statement.excluded[col.name] for col in table.columns if col.name not in keys}
+            # Only the columns given are updated: others (e.g. `welcomed_at`) keep what the row had.
+            updates = {name: statement.excluded[name] for name in chunk[0] if name not in keys}
             await connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=updates))
+
+
+def _make_parent_folder(database: str) -> None:
+    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
