@@ -1,0 +1,258 @@
+"""Seula's composition root and command line: `python app.py [serve|ask|import|stats|manifest]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, TextIO
+
+from aiohttp import web
+
+from bot.bootstrap import Services, load_demo_tenant_if_empty, open_services
+from bot.commands import WhoKnows, parse_command
+from bot.expert_finder import ExpertAnswer
+from bot.graph_import import import_file, import_json_lines
+from bot.manifest_package import ManifestError, build_app_package
+from bot.settings import Settings, SettingsError, load_settings
+from bot.store import StoreError
+from bot.web import create_app
+
+logger = logging.getLogger("seula")
+
+EXIT_USAGE = 2
+EXIT_CONFIG = 78  # EX_CONFIG: a setting is wrong
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the process exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(dotenv_path=Path(".env"))
+    except SettingsError as error:
+        print(f"seula: configuration error: {error}", file=sys.stderr)  # noqa: T201 - before logging exists
+        return EXIT_CONFIG
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        if args.command in (None, "serve"):
+            serve(settings)
+            return 0
+        return asyncio.run(_run_command(settings, args))
+    except (StoreError, ManifestError) as error:
+        logger.error("%s", error)
+        return 1
+
+
+def serve(settings: Settings) -> None:
+    """Serve the bot until interrupted."""
+    if not settings.auth_enabled:
+        logger.warning(
+            "No Bot Framework credentials (MicrosoftAppId): requests are NOT authenticated, "
+            "so Seula listens on %s only. Set the credentials before exposing it.",
+            settings.bind_host,
+        )
+
+    async def application() -> web.Application:
+        services_context = open_services(settings)
+        services = await services_context.__aenter__()
+        app = create_app(services)
+
+        async def close_services(_: web.Application) -> None:
+            await services_context.__aexit__(None, None, None)
+
+        app.on_cleanup.append(close_services)
+        return app
+
+    logger.info(
+        "Seula serving on http://%s:%d (settings: %s)", settings.bind_host, settings.port, settings.redacted()
+    )
+    web.run_app(application(), host=settings.bind_host, port=settings.port, print=None)
+
+
+async def _run_command(settings: Settings, args: argparse.Namespace) -> int:
+    if args.command == "manifest":
+        bot_id = args.bot_id or settings.bot_app_id
+        if not bot_id:
+            logger.error("the app package needs the bot's id: set MicrosoftAppId or pass --bot-id")
+            return EXIT_USAGE
+        path = build_app_package(bot_id, Path(args.out) if args.out else settings.data_dir / "seula-app.zip")
+        _print_json({"package": str(path)}) if args.json else _print(f"App package written to {path}")
+        return 0
+    async with open_services(settings) as services:
+        if args.command == "import":
+            return await _import(services, args.file, args.json)
+        if args.command == "stats":
+            return await _stats(services, args.json)
+        if args.command == "ask":
+            return await _ask(services, args.query, args.as_user, args.json)
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+async def _import(services: Services, file: str, as_json: bool) -> int:
+    if file == "-":
+        report = await import_json_lines(services.store, sys.stdin, source="stdin")
+    else:
+        path = Path(file)
+        if not path.is_file():  # noqa: ASYNC240 - one stat before any work starts
+            logger.error("no such file: %s", path)
+            return EXIT_USAGE
+        report = await import_file(services.store, path)
+    if as_json:
+        _print_json(report.as_dict())
+    else:
+        _print(
+            f"Imported {report.people} people, {report.teams} teams, {report.channels} channels, "
+            f"{report.messages} messages; {report.error_count} errors."
+        )
+        for problem in report.errors:
+            _print(f"  {problem}")
+    return 1 if report.error_count and not (report.people or report.messages) else 0
+
+
+async def _stats(services: Services, as_json: bool) -> int:
+    stats = await services.store.stats()
+    body = {
+        "people": stats.people,
+        "teams": stats.teams,
+        "channels": stats.channels,
+        "messages": {"roots": stats.roots, "replies": stats.replies, "deleted": stats.deleted},
+        "reactions": stats.reactions,
+        "conversations": stats.conversations,
+        "database": services.store.engine_name,
+        "sync": [
+            {
+                "team": s.team,
+                "team_id": s.team_id,
+                "channel": s.channel,
+                "channel_id": s.channel_id,
+                "last_sync": s.last_sync.isoformat() if s.last_sync else None,
+                "messages": s.messages,
+            }
+            for s in stats.sync
+        ],
+    }
+    if as_json:
+        _print_json(body)
+    else:
+        _print(
+            f"{stats.people} people, {stats.teams} teams, {stats.channels} channels, "
+            f"{stats.roots} posts, {stats.replies} replies ({stats.deleted} deleted), "
+            f"{stats.reactions} reactions"
+        )
+    return 0
+
+
+async def _ask(services: Services, query: str, as_user: str | None, as_json: bool) -> int:
+    await load_demo_tenant_if_empty(services.settings, services.store)
+    queries: TextIO | list[str] = sys.stdin if query == "-" else [query]
+    for line in queries:
+        text = line.strip()
+        if not text:
+            continue
+        command = parse_command(text)
+        # A query that isn't phrased as a question is taken as the topic itself.
+        topic = command.topic if isinstance(command, WhoKnows) else text
+        answer = await services.finder.find(topic, text, as_user, services.settings.max_experts)
+        if as_json:
+            _print_json(_answer_json(answer))
+        else:
+            _print_answer(answer)
+        sys.stdout.flush()
+    return 0
+
+
+def _answer_json(answer: ExpertAnswer) -> dict[str, Any]:
+    return {
+        "query": answer.query,
+        "topic": answer.topic,
+        "terms": list(answer.terms),
+        "experts": [
+            {
+                "id": expert.person_id,
+                "name": expert.name,
+                "score": expert.score,
+                "job_title": expert.person.job_title if expert.person else None,
+                "department": expert.person.department if expert.person else None,
+                "answers": expert.answers,
+                "reactions": expert.reactions,
+                "evidence": [
+                    {
+                        "message_id": item.message_id,
+                        "channel_id": item.channel_id,
+                        "url": item.url,
+                        "snippet": item.snippet,
+                        "created": item.created_at.isoformat(),
+                        "reactions": item.reactions,
+                        "is_answer": item.is_answer,
+                    }
+                    for item in expert.evidence
+                ],
+            }
+            for expert in answer.experts
+        ],
+    }
+
+
+def _print_answer(answer: ExpertAnswer) -> None:
+    if not answer.experts:
+        _print(f"Nobody has written about {answer.topic!r} yet.")
+        return
+    _print(f"People who know about {answer.topic!r}:")
+    for rank, expert in enumerate(answer.experts, start=1):
+        role = (
+            ", ".join(p for p in (expert.person.job_title, expert.person.department) if p)
+            if expert.person
+            else ""
+        )
+        _print(f"{rank}. {expert.name}" + (f" ({role})" if role else "") + f"  score {expert.score:.2f}")
+        for item in expert.evidence:
+            _print(f"     - {item.snippet}")
+
+
+def _print(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _print_json(body: Any) -> None:
+    sys.stdout.write(json.dumps(body, ensure_ascii=False, default=_json_default) + "\n")
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "__dataclass_fields__"):
+        return asdict(value)
+    return str(value)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python app.py", description="Seula finds the colleagues who know.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("serve", help="serve the bot on PORT (the default command)")
+    ask = commands.add_parser("ask", help='answer "who knows X" exactly as the bot would')
+    ask.add_argument(
+        "query", help='the question, e.g. "who knows kubernetes"; "-" reads one query a line from stdin'
+    )
+    ask.add_argument("--as", dest="as_user", metavar="USER", help="ask as this person (Entra object id)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object per query")
+    imp = commands.add_parser("import", help="load Microsoft Graph objects from a JSON Lines file")
+    imp.add_argument("file", help='the JSON Lines file ("-" for stdin)')
+    imp.add_argument("--json", action="store_true", help="print the import report as JSON")
+    stats = commands.add_parser("stats", help="what the store holds")
+    stats.add_argument("--json", action="store_true", help="print JSON")
+    manifest = commands.add_parser("manifest", help="write the Teams app package (zip) for upload")
+    manifest.add_argument("--bot-id", help="the bot's Microsoft App ID (default: MicrosoftAppId)")
+    manifest.add_argument("--out", help="where to write the zip (default: SEULA_DATA_DIR/seula-app.zip)")
+    manifest.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""What Seula says back: turns a person's message or card action into a reply. No Teams SDK here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bot.commands import (
+    ForgetMe,
+    Help,
+    HideMe,
+    MyProfile,
+    SetNudges,
+    ShowMe,
+    TeamSummary,
+    Unknown,
+    WhoKnows,
+    parse_command,
+)
+from bot.expert_finder import ExpertAnswer, ExpertFinder
+from bot.language import choose_language
+from bot.manifest_package import MANIFEST_COMMANDS
+from bot.model import Language
+from bot.store import Store
+from cards.elements import Element
+from cards.expert_card import MORE_VERB, build_expert_card
+from cards.help_card import build_help_card
+from cards.strings import say
+from cards.welcome_card import build_welcome_card
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A message from a person, as the Teams edge hands it over."""
+
+    text: str
+    locale: str | None = None
+    user_id: str | None = None  # Entra object id
+    value: Mapping[str, Any] | None = None  # data of an Action.Submit
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What to send back: a card, or plain text (markdown) when a card would be too much."""
+
+    text: str | None = None
+    card: Element | None = None
+
+
+class Assistant:
+    """Seula's conversation: commands in, replies out."""
+
+    def __init__(
+        self, store: Store, finder: ExpertFinder, max_experts: int, default_language: Language
+    ) -> None:
+        self._store = store
+        self._finder = finder
+        self._max_experts = max_experts
+        self._default_language = default_language
+
+    def language_for(self, text: str, locale: str | None) -> Language:
+        """The language to answer in: the message's, then the Teams locale's, then the default."""
+        return choose_language(text, locale, default=self._default_language)
+
+    async def on_message(self, incoming: Incoming) -> Reply:
+        """Answer a message typed (or sent by a card button) in a chat or channel."""
+        if incoming.value and isinstance(incoming.value.get("verb"), str):
+            # Clients without Universal Actions send Action.Execute as a plain submit.
+            return await self.on_card_action(
+                str(incoming.value["verb"]), incoming.value, incoming.user_id, incoming.locale
+            )
+        command = parse_command(incoming.text, incoming.locale)
+        language = command.language
+        match command:
+            case WhoKnows(topic=topic, query=query):
+                answer = await self._finder.find(topic, query, incoming.user_id, self._max_experts)
+                return self._expert_reply(answer, language)
+            case Help():
+                return Reply(card=self._help(language))
+            case HideMe() | ShowMe():
+                if not incoming.user_id:
+                    return Reply(text=say(language, "identity.missing"))
+                hidden = isinstance(command, HideMe)
+                await self._store.set_hidden(incoming.user_id, hidden)
+                await self._finder.refresh(force=True)
+                return Reply(text=say(language, "hidden.done" if hidden else "shown.done"))
+            case TeamSummary():
+                return self._not_yet("feature.team_summary", language)
+            case MyProfile():
+                return self._not_yet("feature.my_profile", language)
+            case ForgetMe():
+                return self._not_yet("feature.forget_me", language)
+            case SetNudges():
+                return self._not_yet("feature.nudges", language)
+            case Unknown():
+                return Reply(card=self._help(language, not_understood=True))
+
+    async def on_card_action(
+        self, verb: str, data: Mapping[str, Any], user_id: str | None, locale: str | None
+    ) -> Reply:
+        """Answer a card button (`Action.Execute` verb, or its submit fallback)."""
+        language: Language = "fi" if data.get("language") == "fi" else "en"
+        if data.get("language") not in ("en", "fi"):
+            language = self.language_for("", locale)
+        if verb == MORE_VERB:
+            topic, query, offset = data.get("topic"), data.get("query"), data.get("offset")
+            if isinstance(topic, str) and topic.strip() and isinstance(offset, int) and 0 <= offset <= 100:
+                answer = await self._finder.find(
+                    topic, query if isinstance(query, str) else topic, user_id, self._max_experts, offset
+                )
+                return self._expert_reply(answer, language)
+        logger.warning("Unknown or malformed card action %r", verb[:64])
+        return Reply(text=say(language, "action.unknown"))
+
+    def welcome(self, language: Language) -> Reply:
+        """The greeting sent when Seula is installed."""
+        return Reply(card=build_welcome_card(language))
+
+    def _expert_reply(self, answer: ExpertAnswer, language: Language) -> Reply:
+        card = build_expert_card(
+            answer.query,
+            answer.topic,
+            list(answer.experts),
+            language,
+            offset=answer.offset,
+            has_more=answer.has_more,
+        )
+        return Reply(card=card)
+
+    def _help(self, language: Language, not_understood: bool = False) -> Element:
+        commands = [(c.title, c.description) for c in MANIFEST_COMMANDS if c.language == language]
+        return build_help_card(language, commands, not_understood=not_understood)
+
+    @staticmethod
+    def _not_yet(feature: str, language: Language) -> Reply:
+        return Reply(text=say(language, "not_yet", feature=say(language, feature)))

@@ -1,0 +1,59 @@
+"""Builds Seula's long-lived parts from the settings, once, for the server and the CLI alike."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.assistant import Assistant
+from bot.demo import write_demo_tenant
+from bot.expert_finder import ExpertFinder
+from bot.graph_import import ImportReport, import_file
+from bot.settings import Settings
+from bot.store import Store
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Services:
+    """The parts every entry point shares."""
+
+    settings: Settings
+    store: Store
+    finder: ExpertFinder
+    assistant: Assistant
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@asynccontextmanager
+async def open_services(settings: Settings) -> AsyncIterator[Services]:
+    """Open the store and build the finder and assistant; close the store on the way out."""
+    store = await Store.open(settings.database_url)
+    try:
+        finder = ExpertFinder(store, clock=utc_now)
+        assistant = Assistant(store, finder, settings.max_experts, settings.default_language)
+        yield Services(settings, store, finder, assistant)
+    finally:
+        await store.close()
+
+
+async def load_demo_tenant_if_empty(settings: Settings, store: Store) -> ImportReport | None:
+    """On first start without Graph credentials, fill the empty store with the generated demo tenant."""
+    if not settings.demo_enabled or not await store.is_empty():
+        return None
+    started = time.perf_counter()
+    path = settings.data_dir / "demo-tenant.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = write_demo_tenant(path)
+    logger.info("Generated the demo tenant: %d Graph objects in %s", lines, path)
+    report = await import_file(store, path)
+    logger.info("Loaded the demo tenant in %.1f s", time.perf_counter() - started)
+    return report

@@ -1,0 +1,96 @@
+"""Answers "who knows X" from the store, keeping the expertise index in step with what the store holds."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.expertise import ExpertIndex, ExpertMatch
+from bot.model import Person
+from bot.store import Store
+from bot.text import terms
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ExpertAnswer:
+    """People suggested for a query, in rank order, with how many more there are."""
+
+    query: str
+    topic: str
+    terms: tuple[str, ...]
+    experts: tuple[ExpertMatch, ...]
+    offset: int
+    total: int
+
+    @property
+    def has_more(self) -> bool:
+        return self.offset + len(self.experts) < self.total
+
+
+class ExpertFinder:
+    """The expertise index over the store, rebuilt when the store's content has changed."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Callable[[], datetime],
+        recheck_seconds: float = 10.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._recheck_seconds = recheck_seconds
+        self._monotonic = monotonic
+        self._index: ExpertIndex | None = None
+        self._people: dict[str, Person] = {}
+        self._hidden: frozenset[str] = frozenset()
+        self._version: tuple[object, ...] | None = None
+        self._checked_at = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def refresh(self, force: bool = False) -> None:
+        """Rebuild the index if the store changed (checked at most every `recheck_seconds`)."""
+        async with self._lock:
+            now = self._monotonic()
+            if not force and self._index is not None and now - self._checked_at < self._recheck_seconds:
+                return
+            self._checked_at = now
+            version = await self._store.content_version()
+            if not force and version == self._version and self._index is not None:
+                return
+            started = time.perf_counter()
+            messages = [message async for message in self._store.iter_messages()]
+            self._people = await self._store.people()
+            self._hidden = await self._store.hidden_people()
+            self._index = await asyncio.to_thread(ExpertIndex, messages)
+            self._version = version
+            logger.info(
+                "Expertise index built: %d messages, %d people in %.2f s",
+                self._index.size,
+                len(self._people),
+                time.perf_counter() - started,
+            )
+
+    async def find(
+        self, topic: str, query: str, asker_id: str | None, limit: int, offset: int = 0
+    ) -> ExpertAnswer:
+        """The people who best match `topic` (or, for a pasted question, its words), never the asker."""
+        await self.refresh()
+        assert self._index is not None
+        query_terms = tuple(terms(topic)) or tuple(terms(query))
+        exclude = self._hidden | ({asker_id} if asker_id else frozenset())
+        matches = self._index.search(query_terms, now=self._clock(), exclude=exclude, people=self._people)
+        return ExpertAnswer(
+            query=query,
+            topic=topic,
+            terms=query_terms,
+            experts=tuple(matches[offset : offset + limit]),
+            offset=offset,
+            total=len(matches),
+        )

@@ -1,0 +1,155 @@
+"""Seula's Teams activity handler: turns Bot Framework activities into Assistant calls and cards back."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.schema import (
+    Activity,
+    AdaptiveCardInvokeResponse,
+    AdaptiveCardInvokeValue,
+    ChannelAccount,
+)
+from botbuilder.schema.teams import TeamInfo
+
+from bot.assistant import Assistant, Incoming, Reply
+from bot.model import ConversationRecord
+from bot.store import Store
+from cards.elements import CARD_CONTENT_TYPE
+from cards.notice_card import build_notice_card
+
+logger = logging.getLogger(__name__)
+
+
+class SeulaActivityHandler(TeamsActivityHandler):  # type: ignore[misc]
+    """Routes Teams activities: messages, installs and uninstalls, and card actions."""
+
+    def __init__(self, assistant: Assistant, store: Store) -> None:
+        super().__init__()
+        self._assistant = assistant
+        self._store = store
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        await self._remember_conversation(activity)
+        text = _without_bot_mention(activity)
+        value = activity.value if isinstance(activity.value, dict) else None
+        if not text.strip() and value is None:
+            return  # a reaction-only or attachment-only message: nothing was asked
+        incoming = Incoming(
+            text=_plain(text),
+            locale=_locale(activity),
+            user_id=_user_id(activity),
+            value=value,
+        )
+        reply = await self._assistant.on_message(incoming)
+        await turn_context.send_activity(_to_activity(reply))
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await self._welcome_once(turn_context)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        removed = await self._store.delete_conversation(turn_context.activity.conversation.id)
+        logger.info(
+            "Uninstalled from a %s conversation (reference held: %s)",
+            turn_context.activity.conversation.conversation_type,
+            removed,
+        )
+
+    async def on_teams_members_added(
+        self, teams_members_added: list[ChannelAccount], team_info: TeamInfo, turn_context: TurnContext
+    ) -> None:
+        bot_id = turn_context.activity.recipient.id
+        if any(member.id == bot_id for member in teams_members_added):
+            await self._welcome_once(turn_context)
+
+    async def on_teams_members_removed(
+        self, teams_members_removed: list[ChannelAccount], team_info: TeamInfo, turn_context: TurnContext
+    ) -> None:
+        bot_id = turn_context.activity.recipient.id
+        if any(member.id == bot_id for member in teams_members_removed):
+            await self._store.delete_conversation(turn_context.activity.conversation.id)
+
+    async def on_adaptive_card_invoke(
+        self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
+    ) -> AdaptiveCardInvokeResponse:
+        activity = turn_context.activity
+        action: dict[str, Any] = invoke_value.action or {}
+        data: dict[str, Any] = action["data"] if isinstance(action.get("data"), dict) else {}
+        verb = action.get("verb") or data.get("verb") or ""
+        reply = await self._assistant.on_card_action(str(verb), data, _user_id(activity), _locale(activity))
+        # The invoke answer replaces the card the button was on, so a sentence becomes a one-line card.
+        card = reply.card if reply.card is not None else build_notice_card(reply.text or "")
+        return AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=card)
+
+    async def _welcome_once(self, turn_context: TurnContext) -> None:
+        # Teams announces one install twice (installationUpdate and conversationUpdate), possibly at once:
+        # the store decides atomically which of the two greets.
+        activity = turn_context.activity
+        await self._remember_conversation(activity)
+        if await self._store.mark_welcomed(activity.conversation.id):
+            language = self._assistant.language_for("", _locale(activity))
+            await turn_context.send_activity(_to_activity(self._assistant.welcome(language)))
+
+    async def _remember_conversation(self, activity: Activity) -> None:
+        reference = TurnContext.get_conversation_reference(activity)
+        channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+        conversation = activity.conversation
+        await self._store.save_conversation(
+            ConversationRecord(
+                id=conversation.id,
+                conversation_type=conversation.conversation_type or "personal",
+                service_url=activity.service_url,
+                reference=reference.serialize(),
+                updated_at=datetime.now(UTC),
+                tenant_id=conversation.tenant_id or (channel_data.get("tenant") or {}).get("id"),
+                user_id=_user_id(activity) if conversation.conversation_type == "personal" else None,
+                team_id=(channel_data.get("team") or {}).get("id"),
+                channel_id=(channel_data.get("channel") or {}).get("id"),
+            )
+        )
+
+
+def _to_activity(reply: Reply) -> Activity:
+    if reply.card is not None:
+        return MessageFactory.attachment(CardFactory.adaptive_card(reply.card))
+    return MessageFactory.text(reply.text or "")
+
+
+def _user_id(activity: Activity) -> str | None:
+    sender = activity.from_property
+    if sender is None:
+        return None
+    return getattr(sender, "aad_object_id", None) or None
+
+
+def _without_bot_mention(activity: Activity) -> str:
+    # botbuilder's remove_recipient_mention treats the bot's name as a regex; this removes the literal tag.
+    text = activity.text or ""
+    bot_id = activity.recipient.id if activity.recipient else None
+    for entity in activity.entities or ():
+        properties = getattr(entity, "additional_properties", None) or {}
+        mentioned = properties.get("mentioned") or {}
+        if getattr(entity, "type", None) == "mention" and mentioned.get("id") == bot_id:
+            tag = properties.get("text") or f"<at>{mentioned.get('name', '')}</at>"
+            text = text.replace(str(tag), " ")
+    return text
+
+
+def _locale(activity: Activity) -> str | None:
+    if activity.locale:
+        return str(activity.locale)
+    for entity in activity.entities or ():
+        properties = getattr(entity, "additional_properties", None) or {}
+        if getattr(entity, "type", None) == "clientInfo" and properties.get("locale"):
+            return str(properties["locale"])
+    return None
+
+
+def _plain(text: str) -> str:
+    # Teams may still carry mention tags for other people and non-breaking spaces.
+    return " ".join(text.replace("\u00a0", " ").split())

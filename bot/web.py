@@ -1,0 +1,86 @@
+"""The aiohttp app: `/api/messages` (the Teams edge) and `/healthz`; startup work in the background."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from bot.bootstrap import Services, load_demo_tenant_if_empty
+from bot.teams.endpoint import MAX_ACTIVITY_BYTES, TeamsEndpoint
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Readiness:
+    """Whether startup work (demo tenant, index) has finished, and why not if it failed."""
+
+    ready: bool = False
+    error: str | None = None
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+
+_STARTUP_GRACE_SECONDS = 5.0
+
+services_key = web.AppKey("services", Services)
+readiness_key = web.AppKey("readiness", Readiness)
+
+
+def create_app(services: Services) -> web.Application:
+    """The web application for the given services (the composition root builds those)."""
+    app = web.Application(client_max_size=MAX_ACTIVITY_BYTES)
+    app[services_key] = services
+    app[readiness_key] = Readiness()
+    endpoint = TeamsEndpoint(services.settings, services.assistant, services.store)
+    app.router.add_post("/api/messages", endpoint.handle)
+    app.router.add_get("/healthz", _health)
+    app.cleanup_ctx.append(_startup_work(lambda: _prepare(services)))
+    return app
+
+
+async def _prepare(services: Services) -> None:
+    await load_demo_tenant_if_empty(services.settings, services.store)
+    await services.finder.refresh(force=True)
+
+
+def _startup_work(
+    work: Callable[[], Awaitable[None]],
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        readiness = app[readiness_key]
+
+        async def run() -> None:
+            try:
+                await work()
+            except Exception as error:
+                logger.exception("Startup failed")
+                readiness.error = type(error).__name__  # details are in the log, not on a public URL
+            else:
+                readiness.ready = True
+                logger.info("Seula is ready")
+
+        task = asyncio.create_task(run())
+        readiness.tasks.add(task)
+        yield
+        # Let short startup work finish: a database call cancelled midway can strand its connection.
+        await asyncio.wait({task}, timeout=_STARTUP_GRACE_SECONDS)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    return lifecycle
+
+
+async def _health(request: web.Request) -> web.Response:
+    readiness = request.app[readiness_key]
+    if readiness.error:
+        return web.json_response({"status": "failed", "error": readiness.error}, status=503)
+    if not readiness.ready:
+        return web.json_response({"status": "starting"}, status=503)
+    stats = await request.app[services_key].store.stats()
+    return web.json_response(
+        {"status": "ok", "people": stats.people, "messages": stats.roots + stats.replies}
+    )

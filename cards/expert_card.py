@@ -1,0 +1,158 @@
+"""The answer to "who knows X": a few colleagues, why each is suggested, and one click to reach them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import quote, urlencode
+
+from bot.expertise import Evidence, ExpertMatch
+from bot.model import Language, Person
+from cards.elements import (
+    Element,
+    action_set,
+    card,
+    column,
+    column_set,
+    container,
+    escape_markdown,
+    execute,
+    open_url,
+    safe_link,
+    text_block,
+)
+from cards.strings import say
+
+MORE_VERB = "seula.more"
+
+_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def build_expert_card(
+    query: str,
+    topic: str,
+    experts: list[ExpertMatch],
+    language: Language,
+    offset: int = 0,
+    has_more: bool = False,
+) -> Element:
+    """The expert card for `topic`; `offset` says how many people earlier cards already showed."""
+    shown_topic = escape_markdown(topic)
+    if not experts:
+        return _nobody_card(topic, language, offset)
+    body: list[Element] = [
+        text_block(
+            say(language, "experts.title", topic=shown_topic), size="medium", weight="bolder", style="heading"
+        ),
+        text_block(say(language, "experts.subtitle"), is_subtle=True, spacing="none", size="small"),
+    ]
+    body.extend(_person_section(expert, topic, language) for expert in experts)
+    actions = []
+    if has_more:
+        actions.append(
+            execute(
+                say(language, "experts.more"),
+                MORE_VERB,
+                {"query": query, "topic": topic, "offset": offset + len(experts), "language": language},
+            )
+        )
+    elif offset:
+        body.append(text_block(say(language, "experts.no_more"), is_subtle=True, size="small"))
+    return card(body, actions=actions or None, speak=say(language, "experts.title", topic=topic))
+
+
+def _nobody_card(topic: str, language: Language, offset: int) -> Element:
+    if offset:
+        return card([text_block(say(language, "experts.no_more"))], speak=say(language, "experts.no_more"))
+    title = say(language, "experts.none.title", topic=escape_markdown(topic))
+    body = [
+        text_block(title, size="medium", weight="bolder", style="heading"),
+        text_block(say(language, "experts.none.body"), is_subtle=True),
+    ]
+    return card(body, speak=say(language, "experts.none.title", topic=topic))
+
+
+def chat_link(person: Person | None, person_id: str, message: str) -> str:
+    """A Teams deep link that opens a 1:1 chat with the person, the first message already typed."""
+    user = (person.user_principal_name or person.mail) if person else None
+    params = {"users": user or f"8:orgid:{person_id}", "message": message}
+    return "https://teams.microsoft.com/l/chat/0/0?" + urlencode(params, quote_via=quote)
+
+
+def _person_section(expert: ExpertMatch, topic: str, language: Language) -> Element:
+    person = expert.person
+    first_name = escape_markdown(expert.name.split()[0] if expert.name.split() else expert.name)
+    role = " · ".join(part for part in (person.job_title, person.department) if part) if person else ""
+    header = column_set(
+        [
+            column(
+                [
+                    text_block(escape_markdown(expert.name), weight="bolder"),
+                    *(
+                        [text_block(escape_markdown(role), is_subtle=True, spacing="none", size="small")]
+                        if role
+                        else []
+                    ),
+                    text_block(_why(expert, language), spacing="small", size="small"),
+                ]
+            ),
+            column(
+                [
+                    action_set(
+                        [
+                            open_url(
+                                say(language, "experts.chat", first_name=first_name),
+                                chat_link(
+                                    person,
+                                    expert.person_id,
+                                    say(language, "experts.chat.message", first_name=first_name, topic=topic),
+                                ),
+                            )
+                        ]
+                    )
+                ],
+                width="auto",
+                vertical_alignment="center",
+            ),
+        ]
+    )
+    evidence = [_evidence_block(item, language) for item in expert.evidence]
+    return container([header, *evidence], separator=True, spacing="medium")
+
+
+def _why(expert: ExpertMatch, language: Language) -> str:
+    if expert.answers > 1:
+        parts = [say(language, "experts.why.answers", answers=expert.answers)]
+    elif expert.answers == 1:
+        parts = [say(language, "experts.why.answer_one")]
+    else:
+        parts = [say(language, "experts.why.posts")]
+    if expert.reactions == 1:
+        parts.append(say(language, "experts.why.reaction_one"))
+    elif expert.reactions:
+        parts.append(say(language, "experts.why.reactions", reactions=expert.reactions))
+    return " · ".join(parts)
+
+
+def _evidence_block(item: Evidence, language: Language) -> Element:
+    kind = say(language, "experts.evidence.answer" if item.is_answer else "experts.evidence.post")
+    meta = [kind, _date(item.created_at, language)]
+    if item.reactions == 1:
+        meta.append(say(language, "experts.evidence.reaction_one"))
+    elif item.reactions:
+        meta.append(say(language, "experts.evidence.reactions", reactions=item.reactions))
+    link = safe_link(item.url)
+    return container(
+        [
+            text_block(f"“{escape_markdown(item.snippet)}”", size="small", max_lines=3, spacing="none"),
+            text_block(" · ".join(meta), size="small", is_subtle=True, spacing="none"),
+        ],
+        spacing="small",
+        style="emphasis",
+        select_action=open_url(kind, link) if link else None,
+    )
+
+
+def _date(moment: datetime, language: Language) -> str:
+    if language == "fi":
+        return f"{moment.day}.{moment.month}.{moment.year}"
+    return f"{moment.day} {_EN_MONTHS[moment.month - 1]} {moment.year}"

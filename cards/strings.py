@@ -1,0 +1,150 @@
+"""Everything Seula says, in English and Finnish."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from bot.model import Language
+
+_STRINGS: Final[dict[str, dict[Language, str]]] = {
+    "experts.title": {
+        "en": "People who know about {topic}",
+        "fi": "Nämä kollegat tuntevat aiheen {topic}",
+    },
+    "experts.subtitle": {
+        "en": "Suggested from what they wrote in public channels. Each link opens their own message.",
+        "fi": "Ehdotettu sen perusteella, mitä he ovat kirjoittaneet julkisilla kanavilla. "
+        "Linkit avaavat heidän omat viestinsä.",
+    },
+    "experts.none.title": {
+        "en": "I couldn't find anyone who has written about {topic} yet",
+        "fi": "En löytänyt vielä ketään, joka olisi kirjoittanut aiheesta {topic}",
+    },
+    "experts.none.body": {
+        "en": "Try a shorter topic or another word for it, or ask in a channel: whoever answers may be "
+        "suggested next time.",
+        "fi": "Kokeile lyhyempää aihetta tai toista sanaa, tai kysy kanavalla: vastaaja voi tulla "
+        "ehdotetuksi seuraavalla kerralla.",
+    },
+    "experts.why.answers": {
+        "en": "Answered {answers} questions on this",
+        "fi": "Vastannut {answers} kysymykseen aiheesta",
+    },
+    "experts.why.answer_one": {
+        "en": "Answered a question on this",
+        "fi": "Vastannut kysymykseen aiheesta",
+    },
+    "experts.why.posts": {
+        "en": "Wrote about this",
+        "fi": "Kirjoittanut aiheesta",
+    },
+    "experts.why.reactions": {
+        "en": "{reactions} reactions from colleagues",
+        "fi": "{reactions} reaktiota kollegoilta",
+    },
+    "experts.why.reaction_one": {
+        "en": "1 reaction from a colleague",
+        "fi": "1 reaktio kollegalta",
+    },
+    "experts.evidence.answer": {"en": "Answer", "fi": "Vastaus"},
+    "experts.evidence.post": {"en": "Post", "fi": "Viesti"},
+    "experts.evidence.reactions": {"en": "{reactions} reactions", "fi": "{reactions} reaktiota"},
+    "experts.evidence.reaction_one": {"en": "1 reaction", "fi": "1 reaktio"},
+    "experts.chat": {"en": "Chat with {first_name}", "fi": "Keskustele: {first_name}"},
+    "experts.chat.message": {
+        "en": "Hi {first_name}! Seula suggested you might know about {topic}. Do you have a moment?",
+        "fi": "Hei {first_name}! Seula ehdotti, että tiedät aiheesta {topic}. Ehtisitkö hetken?",
+    },
+    "experts.more": {"en": "Show more people", "fi": "Näytä lisää"},
+    "experts.no_more": {
+        "en": "That's everyone who has written about this.",
+        "fi": "Siinä kaikki, jotka ovat kirjoittaneet aiheesta.",
+    },
+    "help.title": {
+        "en": "Seula finds the colleagues who know",
+        "fi": "Seula löytää kollegat, jotka tietävät",
+    },
+    "help.body": {
+        "en": "Ask me who knows a topic, or paste a whole question. I suggest a few colleagues and show the "
+        "messages that make me think so, with one click to start a chat.",
+        "fi": "Kysy minulta, kuka osaa jonkin aiheen, tai liitä koko kysymys. Ehdotan muutamaa kollegaa, "
+        "näytän viestit, joihin ehdotus perustuu, ja voit aloittaa keskustelun yhdellä napsautuksella.",
+    },
+    "help.unknown": {
+        "en": "Sorry, I didn't understand that. Here is what I can do:",
+        "fi": "Anteeksi, en ymmärtänyt. Tässä mitä osaan:",
+    },
+    "help.commands": {"en": "Commands", "fi": "Komennot"},
+    "help.examples": {"en": "Try", "fi": "Kokeile"},
+    "help.privacy": {
+        "en": "I read messages in public channels of the teams I'm installed in, never private chats. "
+        "Say **hide me** and I won't suggest you to anyone.",
+        "fi": "Luen julkisten kanavien viestejä tiimeissä, joihin minut on asennettu, en koskaan "
+        "yksityisiä keskusteluja. Sano **piilota minut**, niin en ehdota sinua kenellekään.",
+    },
+    "welcome.title": {"en": "Hi, I'm Seula 👋", "fi": "Hei, olen Seula 👋"},
+    "welcome.body": {
+        "en": "I help you find the colleagues who know: ask **who knows** a topic and I'll suggest people "
+        "who have answered questions about it, with links to what they wrote.",
+        "fi": "Autan löytämään kollegat, jotka tietävät: kysy **kuka osaa** jokin aihe, niin ehdotan "
+        "ihmisiä, jotka ovat vastanneet siitä kysymyksiin, ja linkitän heidän viestinsä.",
+    },
+    "welcome.reads.title": {"en": "What I read", "fi": "Mitä luen"},
+    "welcome.reads": {
+        "en": "Messages, replies and reactions in the public (standard) channels of teams where I'm "
+        "installed, and people's names, job titles and managers from the directory. Never private chats, "
+        "private channels or files.",
+        "fi": "Viestejä, vastauksia ja reaktioita julkisilla (vakio)kanavilla tiimeissä, joihin minut on "
+        "asennettu, sekä nimiä, tehtävänimikkeitä ja esihenkilöitä hakemistosta. En koskaan yksityisiä "
+        "keskusteluja, yksityisiä kanavia tai tiedostoja.",
+    },
+    "welcome.optout.title": {"en": "Your choice", "fi": "Sinun valintasi"},
+    "welcome.optout": {
+        "en": "Say **hide me** and I'll never suggest you; **show me** undoes it.",
+        "fi": "Sano **piilota minut**, niin en koskaan ehdota sinua; **näytä minut** peruu sen.",
+    },
+    "hidden.done": {
+        "en": "Done: I won't suggest you to anyone. Say **show me** if you change your mind.",
+        "fi": "Selvä: en ehdota sinua kenellekään. Sano **näytä minut**, jos muutat mielesi.",
+    },
+    "shown.done": {
+        "en": "Welcome back: colleagues can find you again when they ask who knows.",
+        "fi": "Tervetuloa takaisin: kollegat löytävät sinut taas, kun he kysyvät, kuka osaa.",
+    },
+    "identity.missing": {
+        "en": "I can't tell who you are in this conversation, so I can't change your settings here. "
+        "Try in a 1:1 chat with me.",
+        "fi": "En tunnista sinua tässä keskustelussa, joten en voi muuttaa asetuksiasi täällä. "
+        "Kokeile kahdenkeskisessä keskustelussa kanssani.",
+    },
+    "not_yet": {
+        "en": "**{feature}** isn't available in this version of Seula yet.",
+        "fi": "**{feature}** ei ole vielä käytettävissä tässä Seulan versiossa.",
+    },
+    "feature.team_summary": {"en": "Team summary", "fi": "Tiimin yhteenveto"},
+    "feature.my_profile": {"en": "Your profile", "fi": "Profiilisi"},
+    "feature.forget_me": {"en": "Forget me", "fi": "Unohda minut"},
+    "feature.nudges": {"en": "Weekly nudges", "fi": "Viikoittaiset muistutukset"},
+    "error.generic": {
+        "en": "Sorry, something went wrong on my side. Please try again in a moment.",
+        "fi": "Anteeksi, jokin meni vikaan päässäni. Yritä hetken päästä uudelleen.",
+    },
+    "action.unknown": {
+        "en": "This button is from an older card. Ask me again and I'll make a fresh one.",
+        "fi": "Tämä painike on vanhasta kortista. Kysy uudelleen, niin teen uuden.",
+    },
+}
+
+
+def say(language: Language, key: str, **values: object) -> str:
+    """The text for `key` in `language`, with `values` filled in."""
+    return _STRINGS[key][language].format(**values)
+
+
+def keys() -> frozenset[str]:
+    """Every string key (for tests that check both languages are complete)."""
+    return frozenset(_STRINGS)
+
+
+def translations(key: str) -> dict[Language, str]:
+    return dict(_STRINGS[key])

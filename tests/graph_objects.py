@@ -1,0 +1,174 @@
+"""Builders of Microsoft Graph v1.0 objects, shaped like the verbatim examples in ../shared/fixtures/graph."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+TEAM = "fbe2bf47-16c8-47cf-b4a5-4b9b187c508b"
+CHANNEL = "19:4a95f7d8db4c4e7fae857bcebe0623e6@thread.tacv2"
+START = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+
+
+def user(id: str, name: str, **extra: Any) -> dict[str, Any]:
+    first, _, last = name.partition(" ")
+    return {
+        "@odata.type": "#microsoft.graph.user",
+        "id": id,
+        "displayName": name,
+        "givenName": first,
+        "surname": last,
+        "userPrincipalName": f"{first.lower()}.{last.lower()}@contoso.com",
+        "mail": f"{first.lower()}.{last.lower()}@contoso.com",
+        "jobTitle": extra.pop("jobTitle", "Engineer"),
+        "department": extra.pop("department", "Platform"),
+        "accountEnabled": extra.pop("accountEnabled", True),
+        **extra,
+    }
+
+
+def team(id: str = TEAM, name: str = "Platform Engineering") -> dict[str, Any]:
+    return {"@odata.type": "#microsoft.graph.team", "id": id, "displayName": name, "description": None}
+
+
+def channel(id: str = CHANNEL, name: str = "Kubernetes", team_id: str = TEAM) -> dict[str, Any]:
+    return {
+        "@odata.type": "#microsoft.graph.channel",
+        "id": id,
+        "displayName": name,
+        "membershipType": "standard",
+        "teamId": team_id,
+    }
+
+
+def chat_message(
+    id: int,
+    author: tuple[str, str],
+    html: str,
+    reply_to: int | None = None,
+    subject: str | None = None,
+    reactions: list[str] | None = None,
+    at: datetime | None = None,
+    deleted: bool = False,
+    channel_id: str = CHANNEL,
+    team_id: str = TEAM,
+) -> dict[str, Any]:
+    created = at or START + timedelta(minutes=id)
+    stamp = created.isoformat().replace("+00:00", "Z")
+    return {
+        "@odata.type": "#microsoft.graph.chatMessage",
+        "id": str(id),
+        "replyToId": str(reply_to) if reply_to is not None else None,
+        "etag": str(id),
+        "messageType": "message",
+        "createdDateTime": stamp,
+        "lastModifiedDateTime": stamp,
+        "lastEditedDateTime": None,
+        "deletedDateTime": stamp if deleted else None,
+        "subject": subject,
+        "summary": None,
+        "chatId": None,
+        "importance": "normal",
+        "locale": "en-us",
+        "webUrl": f"https://teams.microsoft.com/l/message/{channel_id}/{id}?groupId={team_id}&tenantId={TENANT}",
+        "policyViolation": None,
+        "eventDetail": None,
+        "from": {
+            "application": None,
+            "device": None,
+            "user": {
+                "@odata.type": "#microsoft.graph.teamworkUserIdentity",
+                "id": author[0],
+                "displayName": author[1],
+                "userIdentityType": "aadUser",
+                "tenantId": TENANT,
+            },
+        },
+        "body": {"contentType": "html", "content": "" if deleted else html},
+        "channelIdentity": {"teamId": team_id, "channelId": channel_id},
+        "attachments": [],
+        "mentions": [],
+        "reactions": [
+            {
+                "reactionType": "like",
+                "displayName": "Like",
+                "reactionContentUrl": None,
+                "createdDateTime": stamp,
+                "user": {
+                    "application": None,
+                    "device": None,
+                    "user": {
+                        "@odata.type": "#microsoft.graph.teamworkUserIdentity",
+                        "id": reactor,
+                        "displayName": None,
+                        "userIdentityType": "aadUser",
+                        "tenantId": TENANT,
+                    },
+                },
+            }
+            for reactor in reactions or []
+        ],
+    }
+
+
+ANNA = ("a0000000-0000-4000-8000-000000000001", "Anna Virtanen")
+BEN = ("b0000000-0000-4000-8000-000000000002", "Ben Carter")
+CAROL = ("c0000000-0000-4000-8000-000000000003", "Carol Nieminen")
+DAVE = ("d0000000-0000-4000-8000-000000000004", "Dave Okafor")
+
+
+def small_tenant() -> list[dict[str, Any]]:
+    """Four people, one channel: Anna answers Kubernetes questions, Ben answers Terraform ones."""
+    objects: list[dict[str, Any]] = [
+        user(ANNA[0], ANNA[1], jobTitle="Platform Engineer"),
+        user(BEN[0], BEN[1], jobTitle="Cloud Architect"),
+        user(CAROL[0], CAROL[1], department="Sales"),
+        user(DAVE[0], DAVE[1], department="Finance"),
+        team(),
+        channel(),
+    ]
+    questions = [
+        (
+            100,
+            CAROL,
+            "Pods keep restarting",
+            "<p>Our <b>kubernetes</b> pods keep restarting after deploy, any idea?</p>",
+        ),
+        (200, DAVE, "Helm chart values", "<p>How do I override helm chart values in kubernetes?</p>"),
+        (
+            300,
+            CAROL,
+            "Terraform state",
+            "<p>Where should terraform state live for our Azure subscriptions?</p>",
+        ),
+    ]
+    for root, asker, subject, html in questions:
+        objects.append(chat_message(root, asker, html, subject=subject))
+    objects += [
+        chat_message(
+            101,
+            ANNA,
+            "<p>Check the liveness probe; <code>kubectl describe pod</code> shows why the "
+            "kubernetes scheduler restarts it.</p>",
+            reply_to=100,
+            reactions=[CAROL[0], DAVE[0], BEN[0]],
+        ),
+        chat_message(102, CAROL, "<p>Thanks Anna, that was it!</p>", reply_to=100),
+        chat_message(
+            201,
+            ANNA,
+            "<p>Use <code>helm upgrade -f values.yaml</code>; kubernetes picks up the new release.</p>",
+            reply_to=200,
+            reactions=[DAVE[0]],
+        ),
+        chat_message(
+            301,
+            BEN,
+            "<p>Keep terraform state in an Azure storage account with locking.</p>",
+            reply_to=300,
+            reactions=[CAROL[0]],
+        ),
+        chat_message(400, BEN, "<p>Kubernetes meetup next week, anyone going?</p>", subject="Meetup"),
+    ]
+    return objects

@@ -1,0 +1,105 @@
+"""Importing Graph v1.0 JSON: real fixtures parse, bad lines are reported, imports are idempotent."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.graph_import import GraphObjectError, import_file, import_json_lines, parse_graph_object
+from bot.model import Message, Person
+from bot.store import Store
+from tests.conftest import shared_path
+from tests.graph_objects import ANNA, CAROL, CHANNEL, chat_message, small_tenant
+
+
+def jsonl(objects: list[Any]) -> io.StringIO:
+    return io.StringIO("".join(json.dumps(o) + "\n" for o in objects))
+
+
+def test_a_verbatim_graph_message_with_replies_parses() -> None:
+    page = json.loads(
+        shared_path("fixtures", "graph", "list_channel_messages_expand_replies.json").read_text()
+    )
+    parsed = [obj for item in page["value"] for obj in parse_graph_object(item)]
+    messages = [m for m in parsed if isinstance(m, Message)]
+    assert messages, "the fixture holds messages"
+    assert all(m.channel_id and m.team_id for m in messages)
+    replies = [m for m in messages if not m.is_root]
+    assert all(r.reply_to_id for r in replies)
+    assert all("<" not in m.text for m in messages), "HTML is turned into text"
+
+
+def test_a_verbatim_graph_user_parses() -> None:
+    [person] = parse_graph_object(json.loads(shared_path("fixtures", "graph", "user_get.json").read_text()))
+    assert isinstance(person, Person)
+    assert person.display_name
+
+
+def test_reactions_and_mentions_are_kept() -> None:
+    raw = json.loads(
+        shared_path("fixtures", "graph", "chatmessage_v1_custom_emoji_and_reactions.json").read_text()
+    )
+    raw["channelIdentity"] = raw.get("channelIdentity") or {"teamId": "t", "channelId": "c"}
+    [message] = parse_graph_object(raw)
+    assert isinstance(message, Message)
+    assert {r.reaction_type for r in message.reactions}
+
+
+def test_system_events_are_not_peoples_writing() -> None:
+    page = json.loads(shared_path("fixtures", "graph", "list_channel_messages.json").read_text())
+    parsed = [m for item in page["value"] for m in parse_graph_object(item) if isinstance(m, Message)]
+    assert any(not m.is_people_writing for m in parsed)
+
+
+def test_a_chat_message_outside_a_channel_is_refused() -> None:
+    raw = chat_message(1, ANNA, "<p>hi</p>")
+    del raw["channelIdentity"]
+    with pytest.raises(GraphObjectError, match="not a channel message"):
+        parse_graph_object(raw)
+
+
+async def test_importing_twice_leaves_the_same_store(store: Store) -> None:
+    objects = small_tenant()
+    first = await import_json_lines(store, jsonl(objects))
+    before = await store.stats()
+    second = await import_json_lines(store, jsonl(objects))
+    assert first.as_dict() == second.as_dict()
+    assert await store.stats() == before
+    assert (before.people, before.teams, before.channels, before.roots, before.replies) == (4, 1, 1, 4, 4)
+
+
+async def test_bad_lines_are_reported_with_their_line_number_and_the_rest_is_kept(store: Store) -> None:
+    text = "\n".join(
+        [
+            json.dumps(chat_message(1, ANNA, "<p>kubernetes</p>")),
+            "{not json",
+            json.dumps({"@odata.type": "#microsoft.graph.chatMessage", "body": {}}),
+            json.dumps([1, 2]),
+            json.dumps({"@odata.type": "#microsoft.graph.driveItem", "id": "x"}),
+            json.dumps(chat_message(2, CAROL, "<p>thanks</p>", reply_to=1)),
+        ]
+    )
+    report = await import_json_lines(store, io.StringIO(text), source="dump.jsonl")
+    assert report.messages == 2
+    assert report.error_count == 4
+    assert report.errors[0].startswith("dump.jsonl:2: not valid JSON")
+    assert any("dump.jsonl:3" in e and "`id` is missing" in e for e in report.errors)
+
+
+async def test_a_deletion_in_a_later_import_removes_the_text(store: Store, tmp_path: Path) -> None:
+    await import_json_lines(store, jsonl([chat_message(1, ANNA, "<p>secret kubernetes plan</p>")]))
+    path = tmp_path / "later.jsonl"
+    path.write_text(json.dumps(chat_message(1, ANNA, "", deleted=True)) + "\n", encoding="utf-8")
+    await import_file(store, path)
+    assert [m async for m in store.iter_messages()] == []
+    assert (await store.stats()).deleted == 1
+
+
+async def test_channels_named_only_by_messages_are_recorded(store: Store) -> None:
+    await import_json_lines(store, jsonl([chat_message(1, ANNA, "<p>hello</p>")]))
+    stats = await store.stats()
+    assert [s.channel_id for s in stats.sync] == [CHANNEL]

@@ -1,0 +1,263 @@
+"""Real Teams activities posted to the real aiohttp endpoint; replies read from a loopback connector."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import io
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from bot.bootstrap import Services, open_services
+from bot.graph_import import import_json_lines
+from bot.web import create_app
+from tests.conftest import LoopbackConnector, make_settings, shared_path
+from tests.graph_objects import ANNA, BEN, CAROL, small_tenant
+
+Post = Callable[[dict[str, Any]], Awaitable[Any]]
+
+BOT = {"id": "28:0b6fe6d1-fece-44f7-9a48-56465e2d5ab8", "name": "Seula"}
+
+
+def personal_message(
+    text: str, user: tuple[str, str] = CAROL, locale: str = "en-US", **extra: Any
+) -> dict[str, Any]:
+    """A 1:1 message shaped as Teams sends it (../shared/fixtures/teams/message_personal_rich_text.json)."""
+    return {
+        "type": "message",
+        "id": f"m-{abs(hash(text)) % 10**8}",
+        "channelId": "msteams",
+        "serviceUrl": "",
+        "timestamp": "2026-11-27T10:00:00.000Z",
+        "locale": locale,
+        "text": text,
+        "textFormat": "plain",
+        "from": {"id": f"29:{user[0]}", "name": user[1], "aadObjectId": user[0]},
+        "recipient": BOT,
+        "conversation": {
+            "id": f"a:personal-{user[0]}",
+            "conversationType": "personal",
+            "tenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+        },
+        "channelData": {"tenant": {"id": "72f988bf-86f1-41af-91ab-2d7cd011db47"}},
+        "entities": [{"type": "clientInfo", "locale": locale, "timezone": "Europe/Helsinki"}],
+        **extra,
+    }
+
+
+@pytest.fixture
+async def services(database_url: str) -> AsyncIterator[Services]:
+    settings = make_settings(DATABASE_URL=database_url, SEULA_DEMO_TENANT="off")
+    async with open_services(settings) as opened:
+        await import_json_lines(
+            opened.store, io.StringIO("".join(json.dumps(o) + "\n" for o in small_tenant()))
+        )
+        yield opened
+
+
+@pytest.fixture
+async def client(services: Services, aiohttp_client: Any) -> TestClient:  # type: ignore[type-arg]
+    test_client: TestClient = await aiohttp_client(create_app(services))  # type: ignore[type-arg]
+    return test_client
+
+
+@pytest.fixture
+def post(client: TestClient, connector: LoopbackConnector) -> Post:  # type: ignore[type-arg]
+    async def send(activity: dict[str, Any]) -> Any:
+        activity = {**activity, "serviceUrl": connector.url}
+        return await client.post("/api/messages", json=activity)
+
+    return send
+
+
+def card_text(card: dict[str, Any]) -> str:
+    return json.dumps(card, ensure_ascii=False)
+
+
+async def test_who_knows_in_a_personal_chat_answers_with_an_expert_card(
+    post: Post, connector: LoopbackConnector
+) -> None:
+    response = await post(personal_message("who knows kubernetes"))
+    assert response.status == 200
+    [card] = connector.cards()
+    text = card_text(card)
+    assert card["version"] == "1.5"
+    assert "kubernetes" in card["body"][0]["text"]
+    assert ANNA[1] in text
+    assert "https://teams.microsoft.com/l/message/" in text, "evidence links to the expert's own message"
+    assert "https://teams.microsoft.com/l/chat/0/0?users=anna.virtanen%40contoso.com" in text
+    assert CAROL[1] not in text, "the asker is never suggested"
+    assert len(text.encode()) < 28_000
+
+
+async def test_anna_ranks_above_the_kubernetes_meetup_poster(
+    post: Post, connector: LoopbackConnector
+) -> None:
+    await post(personal_message("who knows kubernetes", user=CAROL))
+    text = card_text(connector.cards()[0])
+    assert text.index(ANNA[1]) < text.index(BEN[1])
+
+
+async def test_finnish_question_gets_a_finnish_card(post: Post, connector: LoopbackConnector) -> None:
+    await post(personal_message("kuka osaa kubernetesin?", locale="fi-FI"))
+    [card] = connector.cards()
+    assert card["body"][0]["text"].startswith("Nämä kollegat")
+    assert ANNA[1] in card_text(card)
+
+
+async def test_the_locale_decides_when_the_message_cannot(post: Post, connector: LoopbackConnector) -> None:
+    await post(personal_message("apua", locale="en-US"))
+    await post(personal_message("help", locale="fi-FI"))
+    finnish_help, english_help = connector.cards()
+    assert "Seula löytää" in card_text(finnish_help)
+    assert "Seula finds" in card_text(english_help)
+
+
+async def test_unknown_input_gets_a_short_help_card(post: Post, connector: LoopbackConnector) -> None:
+    response = await post(personal_message("hello there, nice weather"))
+    assert response.status == 200
+    [card] = connector.cards()
+    assert "didn't understand" in card_text(card)
+    assert "who knows" in card_text(card)
+
+
+async def test_a_channel_mention_is_answered_in_its_thread(post: Post, connector: LoopbackConnector) -> None:
+    activity = json.loads(
+        shared_path("fixtures", "teams", "message_channel_mention_bot_captured.json").read_text()
+    )
+    activity["text"] = "<at>ridotest</at> who knows terraform"
+    response = await post(activity)
+    assert response.status == 200
+    [sent] = connector.sent
+    assert sent["conversation"]["id"] == activity["conversation"]["id"]
+    assert sent["replyToId"] == activity["id"]
+    assert BEN[1] in card_text(connector.cards()[0])
+
+
+async def test_install_greets_once_and_uninstall_forgets_the_conversation(
+    post: Post, connector: LoopbackConnector, services: Services
+) -> None:
+    install = json.loads(shared_path("fixtures", "teams", "installation_update_add.json").read_text())
+    added = json.loads(
+        shared_path("fixtures", "teams", "conversation_update_bot_added_to_team.json").read_text()
+    )
+    added["conversation"]["id"] = install["conversation"]["id"]
+    added["recipient"] = install["recipient"]
+    added["membersAdded"] = [{"id": install["recipient"]["id"]}]
+    assert (await post(install)).status == 200
+    assert (await post(added)).status == 200
+    [welcome] = connector.cards()
+    assert "What I read" in card_text(welcome)
+    assert "hide me" in card_text(welcome)
+    assert await services.store.get_conversation(install["conversation"]["id"]) is not None
+    remove = {**copy.deepcopy(install), "action": "remove"}
+    assert (await post(remove)).status == 200
+    assert await services.store.get_conversation(install["conversation"]["id"]) is None
+
+
+async def test_every_message_keeps_the_conversation_reference(post: Post, services: Services) -> None:
+    await post(personal_message("who knows helm", user=CAROL))
+    stored = await services.store.get_conversation(f"a:personal-{CAROL[0]}")
+    assert stored is not None
+    assert stored.user_id == CAROL[0]
+    assert stored.reference["conversation"]["id"] == f"a:personal-{CAROL[0]}"
+
+
+async def test_hide_me_removes_a_person_from_answers(post: Post, connector: LoopbackConnector) -> None:
+    await post(personal_message("hide me", user=ANNA))
+    assert "won't suggest you" in connector.texts()[0]
+    await post(personal_message("who knows kubernetes", user=CAROL))
+    assert ANNA[1] not in card_text(connector.cards()[0])
+    await post(personal_message("show me", user=ANNA))
+    await post(personal_message("who knows kubernetes", user=CAROL))
+    assert ANNA[1] in card_text(connector.cards()[1])
+
+
+async def test_show_more_is_an_universal_action_answered_with_a_new_card(
+    client: TestClient, connector: LoopbackConnector
+) -> None:  # type: ignore[type-arg]
+    invoke = json.loads(
+        shared_path("fixtures", "teams", "invoke_adaptivecard_action_captured.json").read_text()
+    )
+    invoke["serviceUrl"] = connector.url
+    invoke["value"]["action"] = {
+        "type": "Action.Execute",
+        "verb": "seula.more",
+        "data": {"topic": "kubernetes", "query": "who knows kubernetes", "offset": 1, "language": "en"},
+    }
+    response = await client.post("/api/messages", json=invoke)
+    assert response.status == 200
+    body = await response.json()
+    assert body["statusCode"] == 200
+    assert body["type"] == "application/vnd.microsoft.card.adaptive"
+    assert body["value"]["type"] == "AdaptiveCard"
+
+
+async def test_an_unknown_card_action_is_answered_not_failed(
+    client: TestClient, connector: LoopbackConnector
+) -> None:  # type: ignore[type-arg]
+    invoke = json.loads(
+        shared_path("fixtures", "teams", "invoke_adaptivecard_action_captured.json").read_text()
+    )
+    invoke["serviceUrl"] = connector.url
+    response = await client.post("/api/messages", json=invoke)
+    assert response.status == 200
+    body = await response.json()
+    assert body["type"] == "application/vnd.microsoft.card.adaptive"
+    assert "older card" in card_text(body["value"])
+
+
+async def test_the_submit_fallback_of_show_more_works_too(post: Post, connector: LoopbackConnector) -> None:
+    value = {"verb": "seula.more", "topic": "kubernetes", "query": "who knows kubernetes", "offset": 0}
+    await post(personal_message("", value=value))
+    assert ANNA[1] in card_text(connector.cards()[0])
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        (b"{not json", "application/json", 400),
+        (b"[]", "application/json", 400),
+        (b'{"type": "message"}', "application/json", 400),
+        (b'{"type": "message", "serviceUrl": "x", "conversation": "nope"}', "application/json", 400),
+        (b"type=message", "application/x-www-form-urlencoded", 415),
+        (b'{"type": "message", "text": "' + b"a" * 300_000 + b'"}', "application/json", 413),
+        (b"\xff\xfe", "application/json", 400),
+    ],
+)
+async def test_malformed_requests_get_a_4xx_never_a_500(
+    client: TestClient,
+    body: bytes,
+    content_type: str,
+    status: int,  # type: ignore[type-arg]
+) -> None:
+    response = await client.post("/api/messages", data=body, headers={"Content-Type": content_type})
+    assert response.status == status
+    assert "error" in await response.json()
+
+
+async def test_health_reports_ready_once_startup_work_is_done(client: TestClient) -> None:  # type: ignore[type-arg]
+    for _ in range(100):
+        response = await client.get("/healthz")
+        if response.status == 200:
+            break
+        await asyncio.sleep(0.05)
+    assert response.status == 200
+    assert (await response.json())["people"] == 4
+
+
+async def test_two_install_events_at_once_still_greet_once(post: Post, connector: LoopbackConnector) -> None:
+    install = json.loads(shared_path("fixtures", "teams", "installation_update_add.json").read_text())
+    added = {
+        **copy.deepcopy(install),
+        "type": "conversationUpdate",
+        "membersAdded": [{"id": install["recipient"]["id"]}],
+    }
+    del added["action"]
+    responses = await asyncio.gather(post(install), post(added))
+    assert [r.status for r in responses] == [200, 200]
+    assert len(connector.cards()) == 1
