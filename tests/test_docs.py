@@ -1,0 +1,54 @@
+"""Docs are tested: README settings table, manifest commands, the parser and the help card agree."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.commands import Help, HideMe, ShowMe, Unknown, WhoKnows, parse_command
+from bot.manifest_package import MANIFEST_COMMANDS
+from bot.settings import settings_documentation
+from cards.help_card import build_help_card
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+def readme_settings_rows() -> list[tuple[str, str, str]]:
+    table = README.split("<!-- settings-table", 1)[1].split("\n\n", 1)[0]
+    rows = []
+    for line in table.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0].startswith("`"):
+            rows.append((cells[0].strip("`"), cells[1].strip("`"), cells[2]))
+    return rows
+
+
+def test_the_readme_settings_table_matches_the_settings_object() -> None:
+    documented = [(s.env, s.default, s.description) for s in settings_documentation()]
+    assert readme_settings_rows() == documented
+
+
+@pytest.mark.parametrize("command", MANIFEST_COMMANDS, ids=lambda c: c.title)
+def test_every_manifest_command_is_understood_and_listed_in_help(command: object) -> None:
+    title: str = command.title  # type: ignore[attr-defined]
+    language = command.language  # type: ignore[attr-defined]
+    parsed = parse_command(title if title not in ("who knows", "kuka osaa") else f"{title} kubernetes")
+    assert not isinstance(parsed, Unknown), title
+    assert isinstance(parsed, (WhoKnows, Help, HideMe, ShowMe))
+    assert parsed.language == language
+    commands = [(c.title, c.description) for c in MANIFEST_COMMANDS if c.language == language]
+    help_card = json.dumps(build_help_card(language, commands), ensure_ascii=False)
+    assert title in help_card
+
+
+def test_the_readme_documents_every_cli_command() -> None:
+    from app import _parser
+
+    subcommands = _parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    for name in subcommands:
+        assert re.search(rf"`python app\.py {name}\b", README) or (
+            name == "serve" and "`python app.py serve`" in README
+        ), name
