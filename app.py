@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from contextlib import AsyncExitStack
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
@@ -42,6 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # it announces its dialect on every open
     try:
         if args.command in (None, "serve"):
             serve(settings)
@@ -62,12 +64,11 @@ def serve(settings: Settings) -> None:
         )
 
     async def application() -> web.Application:
-        services_context = open_services(settings)
-        services = await services_context.__aenter__()
-        app = create_app(services)
+        resources = AsyncExitStack()
+        app = create_app(await resources.enter_async_context(open_services(settings)))
 
         async def close_services(_: web.Application) -> None:
-            await services_context.__aexit__(None, None, None)
+            await resources.aclose()
 
         app.on_cleanup.append(close_services)
         return app
@@ -85,7 +86,10 @@ async def _run_command(settings: Settings, args: argparse.Namespace) -> int:
             logger.error("the app package needs the bot's id: set MicrosoftAppId or pass --bot-id")
             return EXIT_USAGE
         path = build_app_package(bot_id, Path(args.out) if args.out else settings.data_dir / "seula-app.zip")
-        _print_json({"package": str(path)}) if args.json else _print(f"App package written to {path}")
+        if args.json:
+            _print_json({"package": str(path)})
+        else:
+            _print(f"App package written to {path}")
         return 0
     async with open_services(settings) as services:
         if args.command == "import":

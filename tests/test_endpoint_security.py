@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AsyncExitStack
 from typing import Any
 
 import pytest
@@ -19,12 +20,11 @@ OTHER_TENANT = "50612dbb-0237-4969-b378-8d42590f9c00"
 
 async def client_for(aiohttp_client: Any, tmp_path: Any, **environ: str) -> TestClient:  # type: ignore[type-arg]
     settings = make_settings(DATABASE_URL=f"sqlite:///{tmp_path / 'seula.db'}", **environ)
-    context = open_services(settings)
-    services = await context.__aenter__()
-    app = create_app(services)
+    resources = AsyncExitStack()
+    app = create_app(await resources.enter_async_context(open_services(settings)))
 
     async def close(_: Any) -> None:
-        await context.__aexit__(None, None, None)
+        await resources.aclose()
 
     app.on_cleanup.append(close)
     client: TestClient = await aiohttp_client(app)  # type: ignore[type-arg]

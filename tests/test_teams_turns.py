@@ -261,3 +261,17 @@ async def test_two_install_events_at_once_still_greet_once(post: Post, connector
     responses = await asyncio.gather(post(install), post(added))
     assert [r.status for r in responses] == [200, 200]
     assert len(connector.cards()) == 1
+
+
+async def test_channel_messages_not_addressed_to_seula_get_no_answer(
+    post: Post, connector: LoopbackConnector
+) -> None:
+    # With RSC, Teams delivers every channel message; a colleague's question to colleagues is not for Seula.
+    activity = json.loads(
+        shared_path("fixtures", "teams", "message_channel_mention_bot_captured.json").read_text()
+    )
+    activity["text"] = "who knows terraform? asking for a friend"
+    activity["entities"] = [e for e in activity["entities"] if e["type"] != "mention"]
+    response = await post(activity)
+    assert response.status == 200
+    assert connector.sent == []

@@ -36,8 +36,13 @@ class SeulaActivityHandler(TeamsActivityHandler):  # type: ignore[misc]
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         await self._remember_conversation(activity)
-        text = _without_bot_mention(activity)
+        text, mentioned = _without_bot_mention(activity)
         value = activity.value if isinstance(activity.value, dict) else None
+        personal = activity.conversation.conversation_type in (None, "personal")
+        if not (personal or mentioned or value is not None):
+            # With the RSC permission Teams sends every channel message; only those that @mention Seula
+            # are addressed to it.
+            return
         if not text.strip() and value is None:
             return  # a reaction-only or attachment-only message: nothing was asked
         incoming = Incoming(
@@ -127,17 +132,20 @@ def _user_id(activity: Activity) -> str | None:
     return getattr(sender, "aad_object_id", None) or None
 
 
-def _without_bot_mention(activity: Activity) -> str:
+def _without_bot_mention(activity: Activity) -> tuple[str, bool]:
+    """The message text without the bot's @mention, and whether the bot was mentioned."""
     # botbuilder's remove_recipient_mention treats the bot's name as a regex; this removes the literal tag.
     text = activity.text or ""
     bot_id = activity.recipient.id if activity.recipient else None
+    mentioned_bot = False
     for entity in activity.entities or ():
         properties = getattr(entity, "additional_properties", None) or {}
         mentioned = properties.get("mentioned") or {}
         if getattr(entity, "type", None) == "mention" and mentioned.get("id") == bot_id:
+            mentioned_bot = True
             tag = properties.get("text") or f"<at>{mentioned.get('name', '')}</at>"
             text = text.replace(str(tag), " ")
-    return text
+    return text, mentioned_bot
 
 
 def _locale(activity: Activity) -> str | None:
