@@ -113,7 +113,7 @@ class Settings:
     azure_client_certificate_path: Path | None = _setting(
         "AZURE_CLIENT_CERTIFICATE_PATH", "", "PEM/PFX certificate for the Graph app, instead of a secret."
     )
-    max_experts: int = _setting("SEULA_MAX_EXPERTS", "5", "How many people an answer lists (1–10).")
+    max_experts: int = _setting("SEULA_MAX_EXPERTS", "5", "How many people an answer lists (1–8).")
 
     @property
     def auth_enabled(self) -> bool:
@@ -194,7 +194,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: Path | 
         azure_client_id=parse("azure_client_id", _optional_guid),
         azure_client_secret=raw("azure_client_secret") or None,
         azure_client_certificate_path=_optional_path(raw("azure_client_certificate_path")),
-        max_experts=parse("max_experts", _int_between(1, 10)),
+        max_experts=parse("max_experts", _int_between(1, 8)),
     )
     _check_combinations(settings)
     return settings

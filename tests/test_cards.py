@@ -1,0 +1,129 @@
+"""Cards are pure builders: structure, both languages, people's text made inert, links kept to Teams."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.expertise import Evidence, ExpertMatch
+from bot.model import Language, Person
+from cards.elements import escape_markdown, safe_link
+from cards.expert_card import MORE_VERB, build_expert_card, chat_link
+from cards.help_card import build_help_card
+from cards.strings import keys, translations
+from cards.welcome_card import build_welcome_card
+
+WHEN = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+
+
+def expert(
+    name: str = "Anna Virtanen", snippet: str = "Use helm upgrade", url: str | None = None
+) -> ExpertMatch:
+    person = Person(id="a1", display_name=name, user_principal_name="anna@contoso.com", job_title="Engineer")
+    evidence = Evidence(
+        message_id="1",
+        channel_id="19:c@thread.tacv2",
+        url=url or "https://teams.microsoft.com/l/message/19:c@thread.tacv2/1?groupId=g",
+        snippet=snippet,
+        created_at=WHEN,
+        reactions=3,
+        is_answer=True,
+    )
+    return ExpertMatch("a1", name, 12.5, (evidence,) * 3, answers=4, reactions=9, person=person)
+
+
+def texts(card: dict[str, object]) -> str:
+    return json.dumps(card, ensure_ascii=False)
+
+
+def rendered_markdown(element: object) -> list[str]:
+    """Every TextBlock's text: what Teams renders as markdown."""
+    if isinstance(element, dict):
+        found = [element["text"]] if element.get("type") == "TextBlock" else []
+        return found + [t for value in element.values() for t in rendered_markdown(value)]
+    if isinstance(element, list):
+        return [t for item in element for t in rendered_markdown(item)]
+    return []
+
+
+def test_every_string_exists_in_both_languages() -> None:
+    for key in keys():
+        both = translations(key)
+        assert set(both) == {"en", "fi"}, key
+        assert all(text.strip() for text in both.values()), key
+
+
+@pytest.mark.parametrize("language", ["en", "fi"])
+def test_the_expert_card_shows_person_reason_evidence_and_chat(language: Language) -> None:
+    card = build_expert_card("who knows helm", "helm", [expert()], language, has_more=True)
+    assert card["type"] == "AdaptiveCard"
+    assert card["version"] == "1.5"
+    body = texts(card)
+    assert "Anna Virtanen" in body
+    assert "Engineer" in body
+    assert ("4.3.2026" if language == "fi" else "4 Mar 2026") in body
+    assert "https://teams.microsoft.com/l/chat/0/0?users=anna%40contoso.com" in body
+    [more] = card["actions"]
+    assert more["type"] == "Action.Execute"
+    assert more["verb"] == MORE_VERB
+    assert more["data"]["offset"] == 1
+
+
+def test_people_text_cannot_inject_markdown_or_links() -> None:
+    card = build_expert_card(
+        "who knows [x](https://evil.example)",
+        "[x](https://evil.example)",
+        [
+            expert(
+                name="**Boss** [click](https://evil.example)",
+                snippet="<at>all</at> [win](https://evil.example)",
+            )
+        ],
+        "en",
+    )
+    shown = "\n".join(rendered_markdown(card))
+    assert "](" not in shown.replace("\\](", "")
+    assert "**Boss**" not in shown
+    assert "\\[click\\]" in shown
+
+
+def test_evidence_links_only_open_teams() -> None:
+    card = build_expert_card("q", "helm", [expert(url="https://evil.example/phish")], "en")
+    assert "evil.example" not in texts(card)
+    assert safe_link("https://teams.microsoft.com/l/message/19:a@thread.tacv2/1") is not None
+    assert safe_link("https://teams.microsoft.com.evil.example/x") is None
+    assert safe_link("javascript:alert(1)") is None
+
+
+def test_escape_markdown_keeps_words() -> None:
+    assert escape_markdown("  C# and   *nix_tools ") == "C\\# and \\*nix\\_tools"
+
+
+def test_chat_link_falls_back_to_the_object_id() -> None:
+    link = chat_link(None, "a1b2", "Hi!")
+    assert link == "https://teams.microsoft.com/l/chat/0/0?users=8%3Aorgid%3Aa1b2&message=Hi%21"
+
+
+def test_a_full_card_stays_far_below_teams_message_limit() -> None:
+    long = "kubernetes " * 40
+    card = build_expert_card(
+        "q", "kubernetes", [expert(snippet=long[:200]) for _ in range(8)], "fi", has_more=True
+    )
+    assert len(texts(card).encode("utf-8")) < 28_000
+
+
+def test_nobody_found_says_so_and_suggests_what_to_try() -> None:
+    card = build_expert_card("who knows zymurgy", "zymurgy", [], "en")
+    assert "couldn't find anyone" in texts(card)
+    assert "actions" not in card
+
+
+@pytest.mark.parametrize("language", ["en", "fi"])
+def test_help_and_welcome_say_how_to_opt_out(language: Language) -> None:
+    help_card = texts(build_help_card(language, [("who knows", "Find people")]))
+    welcome = texts(build_welcome_card(language))
+    opt_out = "hide me" if language == "en" else "piilota minut"
+    assert opt_out in help_card
+    assert opt_out in welcome
