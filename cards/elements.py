@@ -105,7 +105,14 @@ def im_back(title: str, value: str) -> Action:
 
 def execute(title: str, verb: str, data: dict[str, Any]) -> Action:
     """A Universal Action (`adaptiveCard/action` invoke), falling back to Submit on older clients."""
-    return {"type": "Action.Execute", "title": title, "verb": verb, "data": {**data, "verb": verb}}
+    payload = {**data, "verb": verb}
+    return {
+        "type": "Action.Execute",
+        "title": title,
+        "verb": verb,
+        "data": payload,
+        "fallback": {"type": "Action.Submit", "title": title, "data": payload},
+    }
 
 
 def escape_markdown(text: str) -> str:
