@@ -15,9 +15,10 @@ from typing import Any, TextIO
 
 from aiohttp import web
 
-from bot.bootstrap import Services, load_demo_tenant_if_empty, open_services
+from bot.bootstrap import Services, load_demo_tenant_if_empty, open_graph_sync, open_services
 from bot.commands import WhoKnows, parse_command
 from bot.expert_finder import ExpertAnswer
+from bot.graph.client import GraphError
 from bot.graph_import import import_file, import_json_lines
 from bot.manifest_package import ManifestError, build_app_package
 from bot.settings import Settings, SettingsError, load_settings
@@ -98,6 +99,8 @@ async def _run_command(settings: Settings, args: argparse.Namespace) -> int:
             return await _stats(services, args.json)
         if args.command == "ask":
             return await _ask(services, args.query, args.as_user, args.json)
+        if args.command == "sync":
+            return await _sync(services, args.json)
     raise AssertionError(f"unhandled command {args.command}")
 
 
@@ -140,6 +143,11 @@ async def _stats(services: Services, as_json: bool) -> int:
                 "channel_id": s.channel_id,
                 "last_sync": s.last_sync.isoformat() if s.last_sync else None,
                 "messages": s.messages,
+                "state": s.state,
+                "rounds": s.rounds,
+                "pages": s.pages,
+                "resuming": s.resuming,
+                "last_error": s.last_error,
             }
             for s in stats.sync
         ],
@@ -171,6 +179,37 @@ async def _ask(services: Services, query: str, as_user: str | None, as_json: boo
         else:
             _print_answer(answer)
         sys.stdout.flush()
+    return 0
+
+
+async def _sync(services: Services, as_json: bool) -> int:
+    settings = services.settings
+    if not settings.graph_configured:
+        logger.error(
+            "Graph is not configured: set AZURE_TENANT_ID, AZURE_CLIENT_ID and a secret or certificate"
+        )
+        return EXIT_USAGE
+
+    def progress(line: str) -> None:
+        (sys.stderr if as_json else sys.stdout).write(line + "\n")
+
+    try:
+        async with open_graph_sync(settings, services.store, progress) as sync:
+            report = await sync.run(force=True)
+    except GraphError as error:
+        logger.error("Sync failed: %s", error)
+        return 1
+    if as_json:
+        _print_json(report.as_dict())
+    else:
+        _print(
+            f"Synced {report.channels_synced} of {report.channels} channels in {report.teams} teams: "
+            f"{report.messages} messages in {report.pages} pages, {report.people} people; "
+            f"{report.requests} requests, {report.retries} retries ({report.throttled} throttled), "
+            f"{report.seconds:.1f} s."
+        )
+        for problem in report.problems:
+            _print(f"  ! {problem}")
     return 0
 
 
@@ -251,6 +290,10 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--json", action="store_true", help="print the import report as JSON")
     stats = commands.add_parser("stats", help="what the store holds")
     stats.add_argument("--json", action="store_true", help="print JSON")
+    sync = commands.add_parser("sync", help="run one ingestion pass from Microsoft Graph now, then exit")
+    sync.add_argument(
+        "--json", action="store_true", help="print the summary as JSON (progress goes to stderr)"
+    )
     manifest = commands.add_parser("manifest", help="write the Teams app package (zip) for upload")
     manifest.add_argument("--bot-id", help="the bot's Microsoft App ID (default: MicrosoftAppId)")
     manifest.add_argument("--out", help="where to write the zip (default: SEULA_DATA_DIR/seula-app.zip)")

@@ -12,6 +12,9 @@ from datetime import UTC, datetime
 from bot.assistant import Assistant
 from bot.demo import write_demo_tenant
 from bot.expert_finder import ExpertFinder
+from bot.graph.client import connect
+from bot.graph.sync import GraphSync, Progress, SyncOptions
+from bot.graph.throttle import RateLimiter
 from bot.graph_import import ImportReport, import_file
 from bot.settings import Settings
 from bot.store import Store
@@ -43,6 +46,21 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         yield Services(settings, store, finder, assistant)
     finally:
         await store.close()
+
+
+@asynccontextmanager
+async def open_graph_sync(
+    settings: Settings, store: Store, progress: Progress | None = None
+) -> AsyncIterator[GraphSync]:
+    """A Graph ingestion runner for these settings; its connection is closed on the way out."""
+    limiter = RateLimiter(global_rps=settings.graph_max_rps, scope_rps=settings.graph_channel_rps)
+    connection = connect(settings, limiter)
+    try:
+        yield GraphSync(
+            connection, store, SyncOptions.from_settings(settings), clock=utc_now, progress=progress
+        )
+    finally:
+        await connection.close()
 
 
 async def load_demo_tenant_if_empty(settings: Settings, store: Store) -> ImportReport | None:

@@ -289,3 +289,16 @@ def _datetime(value: str) -> datetime:
 
 def _optional_datetime(value: Any) -> datetime | None:
     return _datetime(value) if isinstance(value, str) and value else None
+
+
+async def import_live_message(store: Store, obj: Mapping[str, Any]) -> bool:
+    """Store a channel message as the bot received it, unless Graph's version is already held.
+
+    Graph's copy (from a delta round) is the complete one, with reactions and mentions; a live copy only
+    fills the gap until the next round, which then replaces it under the same key.
+    """
+    message = parse_chat_message(obj)
+    if await store.has_message(message.channel_id, message.id):
+        return False
+    await store.upsert_messages([message])
+    return True

@@ -101,3 +101,21 @@ class ConversationRecord:
     user_id: str | None = None  # Entra object id, for personal conversations
     team_id: str | None = None
     channel_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelSync:
+    """Where Graph ingestion stands for one channel: the round in progress and the saved delta link."""
+
+    channel_id: str
+    team_id: str
+    state: str = "new"  # new, syncing, ok, gone (404), forbidden (403), failed
+    round_kind: str | None = None  # backfill (full history) or delta
+    round_link: str | None = None  # the next page of the round in progress: where a restart resumes
+    round_started_at: datetime | None = None
+    delta_link: str | None = None  # saved after each completed round
+    last_round_at: datetime | None = None
+    last_error: str | None = None
+    rounds: int = 0
+    pages: int = 0
+    messages: int = 0

@@ -113,6 +113,34 @@ class Settings:
     azure_client_certificate_path: Path | None = _setting(
         "AZURE_CLIENT_CERTIFICATE_PATH", "", "PEM/PFX certificate for the Graph app, instead of a secret."
     )
+    graph_teams: frozenset[str] = _setting(
+        "GRAPH_TEAMS", "", "Comma-separated team (group) ids to read. Empty: every team in the organization."
+    )
+    graph_teams_excluded: frozenset[str] = _setting(
+        "GRAPH_TEAMS_EXCLUDED", "", "Comma-separated team ids never read, even when GRAPH_TEAMS names them."
+    )
+    graph_channels_excluded: frozenset[str] = _setting(
+        "GRAPH_CHANNELS_EXCLUDED", "", "Comma-separated channel ids (`19:…@thread.tacv2`) never read."
+    )
+    graph_private_channels: bool = _setting(
+        "GRAPH_PRIVATE_CHANNELS",
+        "off",
+        "`on` also reads private and shared channels; `off` (default) reads standard channels only.",
+    )
+    sync_interval_hours: int = _setting(
+        "SYNC_INTERVAL_HOURS",
+        "24",
+        "Hours between delta rounds per channel when the bot syncs on its own (Graph asks for at most one "
+        "poll a day; 1–168). `python app.py sync` runs a round now regardless.",
+    )
+    graph_max_rps: int = _setting(
+        "GRAPH_MAX_RPS",
+        "20",
+        "Requests per second Seula sends to Graph in all (Graph allows 20 for messages).",
+    )
+    graph_channel_rps: int = _setting(
+        "GRAPH_CHANNEL_RPS", "4", "Requests per second on one team or channel (Graph's limit is 4)."
+    )
     max_experts: int = _setting("SEULA_MAX_EXPERTS", "5", "How many people an answer lists (1–8).")
 
     @property
@@ -194,6 +222,13 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: Path | 
         azure_client_id=parse("azure_client_id", _optional_guid),
         azure_client_secret=raw("azure_client_secret") or None,
         azure_client_certificate_path=_optional_path(raw("azure_client_certificate_path")),
+        graph_teams=parse("graph_teams", _guid_set),
+        graph_teams_excluded=parse("graph_teams_excluded", _guid_set),
+        graph_channels_excluded=parse("graph_channels_excluded", _id_set),
+        graph_private_channels=parse("graph_private_channels", _on_off),
+        sync_interval_hours=parse("sync_interval_hours", _int_between(1, 168)),
+        graph_max_rps=parse("graph_max_rps", _int_between(1, 200)),
+        graph_channel_rps=parse("graph_channel_rps", _int_between(1, 4)),
         max_experts=parse("max_experts", _int_between(1, 8)),
     )
     _check_combinations(settings)
@@ -263,6 +298,19 @@ def _optional_guid(value: str) -> str | None:
 def _guid_set(value: str) -> frozenset[str]:
     ids = [part.strip() for part in value.split(",") if part.strip()]
     return frozenset(guid for guid in (_optional_guid(i) for i in ids) if guid)
+
+
+def _id_set(value: str) -> frozenset[str]:
+    return frozenset(part.strip() for part in value.split(",") if part.strip())
+
+
+def _on_off(value: str) -> bool:
+    lowered = value.lower()
+    if lowered in {"on", "true", "1", "yes"}:
+        return True
+    if lowered in {"off", "false", "0", "no", ""}:
+        return False
+    raise ValueError("expected on or off")
 
 
 def _optional_path(value: str) -> Path | None:

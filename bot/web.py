@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from bot.bootstrap import Services, load_demo_tenant_if_empty
+from bot.bootstrap import Services, load_demo_tenant_if_empty, open_graph_sync
 from bot.teams.endpoint import MAX_ACTIVITY_BYTES, TeamsEndpoint
 
 logger = logging.getLogger(__name__)
@@ -25,6 +25,7 @@ class Readiness:
 
 
 _STARTUP_GRACE_SECONDS = 5.0
+SYNC_PASS_SECONDS = 3600.0
 
 services_key = web.AppKey("services", Services)
 readiness_key = web.AppKey("readiness", Readiness)
@@ -39,7 +40,29 @@ def create_app(services: Services) -> web.Application:
     app.router.add_post("/api/messages", endpoint.handle)
     app.router.add_get("/healthz", _health)
     app.cleanup_ctx.append(_startup_work(lambda: _prepare(services)))
+    if services.settings.graph_configured:
+        app.cleanup_ctx.append(_scheduled_sync)
     return app
+
+
+async def _scheduled_sync(app: web.Application) -> AsyncIterator[None]:
+    """The `graph-sync` job: a pass at start and every hour; each channel's round runs when it is due."""
+    services = app[services_key]
+
+    async def loop() -> None:
+        async with open_graph_sync(services.settings, services.store) as sync:
+            while True:
+                try:
+                    report = await sync.run()
+                    logger.info("Graph sync pass: %s", report.as_dict())
+                except Exception:
+                    logger.exception("Graph sync pass failed; the next pass resumes where it stopped")
+                await asyncio.sleep(SYNC_PASS_SECONDS)
+
+    task = asyncio.create_task(loop(), name="graph-sync")
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 async def _prepare(services: Services) -> None:

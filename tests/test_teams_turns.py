@@ -275,3 +275,23 @@ async def test_channel_messages_not_addressed_to_seula_get_no_answer(
     response = await post(activity)
     assert response.status == 200
     assert connector.sent == []
+
+
+async def test_channel_messages_seula_receives_are_kept_once(
+    post: Post, connector: LoopbackConnector, services: Services
+) -> None:
+    activity = json.loads(shared_path("fixtures", "teams", "message_channel_mention_bot_captured.json").read_text())
+    channel_id = activity["channelData"]["channel"]["id"]
+    await services.store.ensure_channels({channel_id: "team-group-id"})
+    activity["text"] = "Helm rollback fixed our kubernetes release"
+    activity["entities"] = [e for e in activity["entities"] if e["type"] != "mention"]
+    assert (await post(activity)).status == 200
+    assert (await post(activity)).status == 200
+    kept = [m async for m in services.store.iter_messages() if m.channel_id == channel_id]
+    assert len(kept) == 1
+    [message] = kept
+    assert message.author_id == activity["from"]["aadObjectId"]
+    assert message.reply_to_id == "1759881511856", "a reply in a thread keeps its root"
+    assert message.team_id == "team-group-id"
+    assert message.web_url and message.web_url.startswith("https://teams.microsoft.com/l/message/")
+    assert connector.sent == []

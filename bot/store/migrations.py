@@ -109,7 +109,30 @@ def _0001_initial(op: Operations) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_0001_initial,)
+def _0002_graph_sync(op: Operations) -> None:
+    op.create_table(
+        "channel_sync",
+        sa.Column("channel_id", sa.String(128), primary_key=True),
+        sa.Column("team_id", sa.String(64), nullable=False),
+        sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("round_kind", sa.String(16)),
+        sa.Column("round_link", sa.Text),
+        sa.Column("round_started_at", UTCDateTime),
+        sa.Column("delta_link", sa.Text),
+        sa.Column("last_round_at", UTCDateTime),
+        sa.Column("last_error", sa.Text),
+        sa.Column("rounds", sa.Integer, nullable=False),
+        sa.Column("pages", sa.Integer, nullable=False),
+        sa.Column("messages", sa.Integer, nullable=False),
+    )
+    op.create_table(
+        "sync_cursors",
+        sa.Column("name", sa.String(64), primary_key=True),
+        sa.Column("at", UTCDateTime, nullable=False),
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (_0001_initial, _0002_graph_sync)
 
 
 def schema_version(connection: sa.Connection) -> int:

@@ -117,6 +117,30 @@ conversations = sa.Table(
     sa.Column("welcomed_at", UTCDateTime),
 )
 
+channel_sync = sa.Table(
+    "channel_sync",
+    metadata,
+    sa.Column("channel_id", sa.String(128), primary_key=True),
+    sa.Column("team_id", sa.String(64), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("round_kind", sa.String(16)),
+    sa.Column("round_link", sa.Text),
+    sa.Column("round_started_at", UTCDateTime),
+    sa.Column("delta_link", sa.Text),
+    sa.Column("last_round_at", UTCDateTime),
+    sa.Column("last_error", sa.Text),
+    sa.Column("rounds", sa.Integer, nullable=False),
+    sa.Column("pages", sa.Integer, nullable=False),
+    sa.Column("messages", sa.Integer, nullable=False),
+)
+
+sync_cursors = sa.Table(
+    "sync_cursors",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+)
+
 person_settings = sa.Table(
     "person_settings",
     metadata,

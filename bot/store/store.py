@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from bot.model import Channel, ConversationRecord, Message, Person, Reaction, Team
+from bot.model import Channel, ChannelSync, ConversationRecord, Message, Person, Reaction, Team
 from bot.store import schema
 from bot.store.migrations import apply_migrations
 
@@ -37,6 +37,11 @@ class ChannelSyncState:
     channel_id: str
     last_sync: datetime | None
     messages: int
+    state: str | None = None
+    rounds: int = 0
+    pages: int = 0
+    resuming: bool = False
+    last_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -203,6 +208,57 @@ class Store:
             )
         return bool(result.rowcount)
 
+    async def save_channel_sync(self, state: ChannelSync) -> None:
+        """Record where ingestion stands for a channel (after every page, so a restart resumes there)."""
+        row = {name: getattr(state, name) for name in ChannelSync.__slots__}
+        async with self._engine.begin() as connection:
+            await self._upsert(connection, schema.channel_sync, [row], ["channel_id"])
+            if state.last_round_at is not None:
+                await connection.execute(
+                    sa.update(schema.channels)
+                    .where(schema.channels.c.id == state.channel_id)
+                    .values(last_synced_at=state.last_round_at)
+                )
+
+    async def channel_sync(self, channel_id: str) -> ChannelSync | None:
+        async with self._engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    sa.select(schema.channel_sync).where(schema.channel_sync.c.channel_id == channel_id)
+                )
+            ).first()
+        return None if row is None else ChannelSync(**row._asdict())
+
+    async def has_message(self, channel_id: str, message_id: str) -> bool:
+        m = schema.messages
+        async with self._engine.connect() as connection:
+            found = await connection.execute(
+                sa.select(m.c.id).where(m.c.channel_id == channel_id, m.c.id == message_id).limit(1)
+            )
+            return found.first() is not None
+
+    async def channel_team(self, channel_id: str) -> str | None:
+        """The team (group id) a known channel belongs to."""
+        async with self._engine.connect() as connection:
+            return (
+                await connection.execute(
+                    sa.select(schema.channels.c.team_id).where(schema.channels.c.id == channel_id)
+                )
+            ).scalar_one_or_none()
+
+    async def cursor(self, name: str) -> datetime | None:
+        """When the named periodic job last completed (e.g. the profile refresh)."""
+        async with self._engine.connect() as connection:
+            return (
+                await connection.execute(
+                    sa.select(schema.sync_cursors.c.at).where(schema.sync_cursors.c.name == name)
+                )
+            ).scalar_one_or_none()
+
+    async def set_cursor(self, name: str, at: datetime) -> None:
+        async with self._engine.begin() as connection:
+            await self._upsert(connection, schema.sync_cursors, [{"name": name, "at": at}], ["name"])
+
     async def set_hidden(self, person_id: str, hidden: bool) -> None:
         """Hide a person from every suggestion, or show them again."""
         row = {"person_id": person_id, "hidden": hidden, "updated_at": datetime.now(UTC)}
@@ -323,7 +379,7 @@ class Store:
                 .group_by(m.c.channel_id)
                 .subquery()
             )
-            c, t = schema.channels, schema.teams
+            c, t, s = schema.channels, schema.teams, schema.channel_sync
             rows = (
                 await connection.execute(
                     sa.select(
@@ -333,9 +389,15 @@ class Store:
                         c.c.team_id,
                         t.c.display_name.label("team_name"),
                         sa.func.coalesce(per_channel.c.messages, 0).label("messages"),
+                        s.c.state,
+                        s.c.rounds,
+                        s.c.pages,
+                        s.c.round_link,
+                        s.c.last_error,
                     )
                     .select_from(c.outerjoin(t, t.c.id == c.c.team_id))
                     .outerjoin(per_channel, per_channel.c.channel_id == c.c.id)
+                    .outerjoin(s, s.c.channel_id == c.c.id)
                     .order_by(t.c.display_name, c.c.display_name)
                 )
             ).all()
@@ -347,6 +409,11 @@ class Store:
                 channel_id=row.id,
                 last_sync=row.last_synced_at,
                 messages=int(row.messages),
+                state=row.state,
+                rounds=row.rounds or 0,
+                pages=row.pages or 0,
+                resuming=row.round_link is not None,
+                last_error=row.last_error,
             )
             for row in rows
         )

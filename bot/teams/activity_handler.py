@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
@@ -17,6 +18,7 @@ from botbuilder.schema import (
 from botbuilder.schema.teams import TeamInfo
 
 from bot.assistant import Assistant, Incoming, Reply
+from bot.graph_import import import_live_message
 from bot.model import ConversationRecord
 from bot.store import Store
 from cards.elements import CARD_CONTENT_TYPE
@@ -40,8 +42,9 @@ class SeulaActivityHandler(TeamsActivityHandler):  # type: ignore[misc]
         value = activity.value if isinstance(activity.value, dict) else None
         personal = activity.conversation.conversation_type in (None, "personal")
         if not (personal or mentioned or value is not None):
-            # With the RSC permission Teams sends every channel message; only those that @mention Seula
-            # are addressed to it.
+            # With the RSC permission Teams sends every channel message: Seula keeps it (the next Graph
+            # delta round reconciles it), but only answers those that @mention it.
+            await self._keep_channel_message(activity)
             return
         if not text.strip() and value is None:
             return  # a reaction-only or attachment-only message: nothing was asked
@@ -91,6 +94,19 @@ class SeulaActivityHandler(TeamsActivityHandler):  # type: ignore[misc]
         card = reply.card if reply.card is not None else build_notice_card(reply.text or "")
         return AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=card)
 
+    async def _keep_channel_message(self, activity: Activity) -> None:
+        channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+        channel_id = (channel_data.get("channel") or {}).get("id")
+        if activity.conversation.conversation_type != "channel" or not channel_id:
+            return
+        team_id = await self._store.channel_team(channel_id) or (channel_data.get("team") or {}).get(
+            "aadGroupId"
+        )
+        if not team_id:
+            logger.debug("A message from a channel Seula doesn't know yet; the next Graph round brings it")
+            return
+        await import_live_message(self._store, _as_graph_message(activity, team_id, channel_id))
+
     async def _welcome_once(self, turn_context: TurnContext) -> None:
         # Teams announces one install twice (installationUpdate and conversationUpdate), possibly at once:
         # the store decides atomically which of the two greets.
@@ -117,6 +133,54 @@ class SeulaActivityHandler(TeamsActivityHandler):  # type: ignore[misc]
                 channel_id=(channel_data.get("channel") or {}).get("id"),
             )
         )
+
+
+def _as_graph_message(activity: Activity, team_id: str, channel_id: str) -> dict[str, Any]:
+    """A channel message activity in Graph's chatMessage shape, so it enters through the one import path."""
+    conversation_id = activity.conversation.id or ""
+    root_id = conversation_id.split(";messageid=", 1)[1] if ";messageid=" in conversation_id else None
+    html = next(
+        (
+            a.content
+            for a in activity.attachments or ()
+            if a.content_type == "text/html" and isinstance(a.content, str)
+        ),
+        None,
+    )
+    created = activity.timestamp or datetime.now(UTC)
+    created = created.replace(tzinfo=UTC) if created.tzinfo is None else created.astimezone(UTC)
+    stamp = created.isoformat().replace("+00:00", "Z")
+    thread = root_id or activity.id
+    tenant = activity.conversation.tenant_id or ""
+    link = (
+        f"https://teams.microsoft.com/l/message/{quote(channel_id)}/{activity.id}?groupId={team_id}"
+        f"&tenantId={tenant}&createdTime={int(created.timestamp() * 1000)}&parentMessageId={thread}"
+    )
+    sender = activity.from_property
+    return {
+        "@odata.type": "#microsoft.graph.chatMessage",
+        "id": activity.id,
+        "replyToId": root_id if root_id and root_id != activity.id else None,
+        "messageType": "message",
+        "createdDateTime": stamp,
+        "lastModifiedDateTime": stamp,
+        "deletedDateTime": None,
+        "subject": None,
+        "body": {"contentType": "html", "content": html}
+        if html
+        else {"contentType": "text", "content": activity.text or ""},
+        "channelIdentity": {"teamId": team_id, "channelId": channel_id},
+        "from": {
+            "application": None,
+            "user": {
+                "id": getattr(sender, "aad_object_id", None),
+                "displayName": getattr(sender, "name", None),
+            },
+        },
+        "webUrl": link,
+        "mentions": [],
+        "reactions": [],
+    }
 
 
 def _to_activity(reply: Reply) -> Activity:

@@ -1,0 +1,281 @@
+"""One ingestion pass from Microsoft Graph: teams, channels, people, then each channel's messages.
+
+Per channel, the first pass reads the whole history with the list endpoint (`$expand=replies`), then a
+catch-up delta round from when that started; later passes follow the saved delta link. The next page of the
+round in progress is saved after every page, so a pass killed anywhere resumes at the page it was on, and
+since every write is an upsert keyed by Graph ids, the store ends as an uninterrupted pass would leave it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.graph.client import GraphConnection, GraphError, GraphResourceGone
+from bot.graph.source import GraphSource
+from bot.graph_import import GraphObjectImporter
+from bot.model import ChannelSync
+from bot.settings import Settings
+from bot.store import Store
+
+logger = logging.getLogger(__name__)
+
+PROFILE_REFRESH = timedelta(days=7)
+_PROFILES_CURSOR = "profiles"
+_CATCH_UP_MARGIN = timedelta(hours=1)  # the catch-up delta starts a little before the backfill did
+_PROFILE_CONCURRENCY = 4
+_CHANNEL_CONCURRENCY = 4
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """Which teams and channels are read, and how often."""
+
+    teams: frozenset[str] = frozenset()
+    teams_excluded: frozenset[str] = frozenset()
+    channels_excluded: frozenset[str] = frozenset()
+    private_channels: bool = False
+    interval: timedelta = timedelta(hours=24)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SyncOptions:
+        return cls(
+            teams=settings.graph_teams,
+            teams_excluded=settings.graph_teams_excluded,
+            channels_excluded=settings.graph_channels_excluded,
+            private_channels=settings.graph_private_channels,
+            interval=timedelta(hours=settings.sync_interval_hours),
+        )
+
+
+@dataclass
+class SyncReport:
+    """What a pass did."""
+
+    teams: int = 0
+    channels: int = 0
+    channels_synced: int = 0
+    channels_not_due: int = 0
+    people: int = 0
+    profiles: int = 0
+    pages: int = 0
+    messages: int = 0
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "teams": self.teams,
+            "channels": self.channels,
+            "channels_synced": self.channels_synced,
+            "channels_not_due": self.channels_not_due,
+            "people": self.people,
+            "profiles": self.profiles,
+            "pages": self.pages,
+            "messages": self.messages,
+            "requests": self.requests,
+            "retries": self.retries,
+            "throttled": self.throttled,
+            "problems": list(self.problems),
+            "seconds": round(self.seconds, 2),
+        }
+
+
+class GraphSync:
+    """Runs ingestion passes against one Graph connection into one store."""
+
+    def __init__(
+        self,
+        connection: GraphConnection,
+        store: Store,
+        options: SyncOptions,
+        clock: Callable[[], datetime],
+        progress: Progress | None = None,
+    ) -> None:
+        self._connection = connection
+        self._source = GraphSource(connection)
+        self._store = store
+        self._options = options
+        self._clock = clock
+        self._progress = progress or (lambda line: None)
+
+    async def run(self, force: bool = False) -> SyncReport:
+        """One pass; `force` runs a delta round on every channel even if its interval has not passed."""
+        started = time.perf_counter()
+        counters_before = replace(self._connection.counters)
+        report = SyncReport()
+        teams = await self._teams(report)
+        channels = await self._channels(teams, report)
+        await self._people(report)
+        limit = asyncio.Semaphore(_CHANNEL_CONCURRENCY)
+
+        async def one(channel: dict[str, Any]) -> None:
+            async with limit:
+                await self._channel(channel, force, report)
+
+        await asyncio.gather(*(one(channel) for channel in channels))
+        counters = self._connection.counters
+        report.requests = counters.requests - counters_before.requests
+        report.retries = counters.retries - counters_before.retries
+        report.throttled = counters.throttled - counters_before.throttled
+        report.seconds = time.perf_counter() - started
+        return report
+
+    async def _teams(self, report: SyncReport) -> list[dict[str, Any]]:
+        teams = [
+            team
+            for team in await self._source.teams()
+            if (not self._options.teams or team.get("id") in self._options.teams)
+            and team.get("id") not in self._options.teams_excluded
+        ]
+        importer = GraphObjectImporter(self._store)
+        await importer.add_all({**team, "@odata.type": "#microsoft.graph.team"} for team in teams)
+        report.teams = len(teams)
+        self._progress(f"{len(teams)} teams")
+        return teams
+
+    async def _channels(self, teams: list[dict[str, Any]], report: SyncReport) -> list[dict[str, Any]]:
+        chosen: list[dict[str, Any]] = []
+        for team in teams:
+            try:
+                channels = await self._source.channels(team["id"])
+            except GraphResourceGone as error:
+                report.problems.append(f"team {team.get('displayName') or team['id']}: {error}")
+                logger.warning("Skipping team %s: %s", team["id"], error)
+                continue
+            chosen.extend(
+                channel
+                for channel in channels
+                if channel.get("id") not in self._options.channels_excluded
+                and (
+                    self._options.private_channels
+                    or (channel.get("membershipType") or "standard") == "standard"
+                )
+            )
+        importer = GraphObjectImporter(self._store)
+        await importer.add_all({**channel, "@odata.type": "#microsoft.graph.channel"} for channel in chosen)
+        report.channels = len(chosen)
+        self._progress(f"{len(chosen)} channels to read")
+        return chosen
+
+    async def _people(self, report: SyncReport) -> None:
+        last = await self._store.cursor(_PROFILES_CURSOR)
+        now = self._clock()
+        with_profiles = last is None or now - last >= PROFILE_REFRESH
+        importer = GraphObjectImporter(self._store)
+        async for users in self._source.users():
+            if with_profiles:
+                users = await self._with_profiles(users, report)
+            await importer.add_all(users)
+            report.people += len(users)
+        if with_profiles:
+            await self._store.set_cursor(_PROFILES_CURSOR, now)
+        self._progress(f"{report.people} people" + (f", {report.profiles} profiles" if with_profiles else ""))
+
+    async def _with_profiles(self, users: list[dict[str, Any]], report: SyncReport) -> list[dict[str, Any]]:
+        limit = asyncio.Semaphore(_PROFILE_CONCURRENCY)
+
+        async def one(user: dict[str, Any]) -> dict[str, Any]:
+            async with limit:
+                try:
+                    profile = await self._source.profile(user["id"])
+                except GraphError as error:
+                    logger.warning("No profile fields for a user: %s", error)
+                    return user
+            report.profiles += 1
+            return {**user, **{k: v for k, v in profile.items() if not k.startswith("@odata")}}
+
+        return list(await asyncio.gather(*(one(user) for user in users)))
+
+    async def _channel(self, channel: dict[str, Any], force: bool, report: SyncReport) -> None:
+        channel_id, team_id = channel["id"], channel["teamId"]
+        name = channel.get("displayName") or channel_id
+        state = await self._store.channel_sync(channel_id) or ChannelSync(
+            channel_id=channel_id, team_id=team_id
+        )
+        now = self._clock()
+        if state.round_link is None:
+            if state.delta_link is None:
+                state = replace(
+                    state,
+                    round_kind="backfill",
+                    round_link=self._source.messages_url(team_id, channel_id),
+                    round_started_at=now,
+                )
+            elif force or state.last_round_at is None or now - state.last_round_at >= self._options.interval:
+                state = replace(state, round_kind="delta", round_link=state.delta_link, round_started_at=now)
+            else:
+                report.channels_not_due += 1
+                return
+        state = replace(state, state="syncing", last_error=None)
+        try:
+            state = await self._follow_round(state, report)
+        except GraphResourceGone as error:
+            gone = "gone" if error.status == 404 else "forbidden"
+            state = replace(state, state=gone, round_link=None, last_error=str(error))
+            report.problems.append(f"channel {name}: {error}")
+            logger.warning("Channel %s is %s: %s", channel_id, gone, error)
+        except GraphError as error:
+            # The round stays where it was: the next pass resumes at the same page.
+            state = replace(state, state="failed", last_error=str(error))
+            report.problems.append(f"channel {name}: {error}")
+            logger.error("Channel %s failed: %s", channel_id, error)
+        await self._store.save_channel_sync(state)
+        if state.state == "ok":
+            report.channels_synced += 1
+            self._progress(
+                f"  {name}: {state.messages} messages in {state.pages} pages, round {state.rounds}"
+            )
+
+    async def _follow_round(self, state: ChannelSync, report: SyncReport) -> ChannelSync:
+        importer = GraphObjectImporter(self._store)
+        scope = state.channel_id
+        while state.round_link is not None:
+            page = await self._source.page(state.round_link, scope)
+            objects = await self._with_all_replies(page.items, scope)
+            await importer.add_all(objects)
+            count = sum(1 + len(o.get("replies") or ()) for o in objects)
+            report.pages += 1
+            report.messages += count
+            state = replace(state, pages=state.pages + 1, messages=state.messages + count)
+            if page.next_link:
+                state = replace(state, round_link=page.next_link)
+            elif state.round_kind == "backfill":
+                # History is in; a delta round from when the backfill began picks up what changed since
+                # and ends with the delta link the next passes follow.
+                since = (state.round_started_at or self._clock()) - _CATCH_UP_MARGIN
+                link = self._source.delta_url(state.team_id, state.channel_id, since)
+                state = replace(state, round_kind="delta", round_link=link)
+            else:
+                if not page.delta_link:
+                    raise GraphError("a delta round ended without @odata.deltaLink")
+                return replace(
+                    state,
+                    state="ok",
+                    round_kind=None,
+                    round_link=None,
+                    delta_link=page.delta_link,
+                    last_round_at=self._clock(),
+                    rounds=state.rounds + 1,
+                )
+            await self._store.save_channel_sync(state)
+        return state
+
+    async def _with_all_replies(self, roots: Iterable[dict[str, Any]], scope: str) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = []
+        for root in roots:
+            messages.append(root)
+            identity = root.get("channelIdentity")
+            for reply in await self._source.replies_beyond(root, scope):
+                messages.append({"channelIdentity": identity, **reply} if identity else reply)
+        return messages
