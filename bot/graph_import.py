@@ -21,6 +21,7 @@ from bot.text import html_to_text
 logger = logging.getLogger(__name__)
 
 _BATCH_OBJECTS = 2000
+_PROFILE_FIELDS = ("aboutMe", "skills", "interests", "responsibilities", "pastProjects")
 
 
 class GraphObjectError(ValueError):
@@ -117,6 +118,7 @@ def parse_user(obj: Mapping[str, Any]) -> Person:
         interests=_strings(obj.get("interests")),
         responsibilities=_strings(obj.get("responsibilities")),
         past_projects=_strings(obj.get("pastProjects")),
+        has_profile=any(field in obj for field in _PROFILE_FIELDS),
     )
 
 

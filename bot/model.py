@@ -28,6 +28,7 @@ class Person:
     interests: tuple[str, ...] = ()
     responsibilities: tuple[str, ...] = ()
     past_projects: tuple[str, ...] = ()
+    has_profile: bool = True  # False when read from a list that carries no self-written profile fields
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,9 +5,16 @@ shapes, links are absolute and point back at this server, errors carry Graph's e
 kept as pre-serialised JSON bytes and pages are cut from sorted indexes, so a 200,000-message tenant is served
 quickly and without holding 200,000 dicts.
 
-Delta state lives in opaque tokens (base64url of a small JSON, see `_Token`): a change sequence and a cursor.
-Following the same link twice gives the same page, and a saved deltaLink keeps working on a restarted server
-that holds the same data (on the same port, as links are absolute).
+Every mutation bumps a global change sequence and appends (sequence, root id) to its channel's change log.
+Link state lives in opaque tokens, unpadded base64url of a small sorted-key JSON (see `_encode_token`):
+- an initial delta round's `$skiptoken`: threshold ms (8-month window or `$filter`), `$top`, `$expand`, the
+  sequence when the round began and a cursor, the (createdDateTime ms, id) of the last root served;
+- an incremental round's `$skiptoken`: the sequence range (since, until] and an offset into the roots changed
+  in that range, which never changes once `until` has passed;
+- a `$deltatoken`: the sequence the round began at, `$top` and `$expand`;
+- `/messages` and `/replies` cursors, and `/users` and `/teams` offsets.
+So following the same link twice gives the same page, and a saved deltaLink keeps working on a restarted
+server that holds the same data (on the same port, as links are absolute).
 
 Run `python -m tests.fake_graph --tenant demo-tenant.jsonl --port 8765 --token dev` to serve a tenant by hand.
 """
@@ -273,6 +280,7 @@ class _Window:
 
 
 def _encode_token(state: Mapping[str, Any]) -> str:
+    """Opaque to clients, readable to us: `{"v": 1, "c": channel id, …}` as unpadded base64url."""
     raw = json.dumps(state, separators=(",", ":"), sort_keys=True).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -372,7 +380,7 @@ class FakeGraph:
         self._closing = asyncio.Event()
         runner = web.AppRunner(self.make_app(), access_log=None, shutdown_timeout=1.0)
         await runner.setup()
-        site = web.TCPSite(runner, host, port, shutdown_timeout=1.0)
+        site = web.TCPSite(runner, host, port)
         await site.start()
         self._runner = runner
         bound_port = runner.addresses[0][1]
@@ -650,7 +658,8 @@ class FakeGraph:
         """What `stats --json` should report after importing everything served now (standard channels).
 
         `delta_only` counts only the threads an initial delta round serves (the last eight months);
-        `modified_after` only threads changed after that moment (a delta `$filter`).
+        `modified_after` only threads changed after that moment (a delta `$filter`). A channel removed
+        with 403 is still listed (so counted) but none of its messages can be read.
         """
         threshold = _datetime_ms(modified_after) if modified_after is not None else None
         if delta_only:
@@ -689,7 +698,9 @@ class FakeGraph:
         channel_id = _channel_of(segments)
         try:
             delay = _take(self._delays, path)
-            if delay is not None and self._closing is not None:
+            if delay is not None:
+                if self._closing is None:  # served through make_app(), not start()
+                    self._closing = asyncio.Event()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._closing.wait(), delay.seconds)
             self._authorize(request)
@@ -994,7 +1005,8 @@ class FakeGraph:
                 str(len(inline)).encode(),
             ]
             if len(inline) < len(thread.replies):
-                state = {"v": 1, "c": channel.id, "r": thread.root_id, "b": list(inline[-1].key)}
+                before = list(inline[-1].key) if inline else [2**53, ""]  # inline_replies=0: from the newest
+                state = {"v": 1, "c": channel.id, "r": thread.root_id, "b": before}
                 state["t"] = min(self.page_size_default, MESSAGES_MAX_TOP)
                 link = ctx.channel_link(channel, f"messages/{thread.root_id}/replies", _encode_token(state))
                 parts += [b',"replies@odata.nextLink":', _json_string(link)]
@@ -1300,7 +1312,10 @@ def _expand(raw: str | None) -> dict[str, dict[str, str]]:
     options = {}
     for option in filter(None, (o.strip() for o in inner.split(";"))):
         key, _, value = option.partition("=")
-        options[key.strip() if key.strip().startswith("$") else "$" + key.strip()] = value.strip()
+        options["$" + key.strip().lstrip("$")] = value.strip()
+    levels = options.get("$levels", "1")
+    if levels != "max" and not (levels.isdigit() and 1 <= int(levels) <= 1000):
+        raise GraphError(400, f"$levels must be max or 1 to 1000, not '{levels}'.")
     if name.lower() not in ("manager", "replies"):
         raise GraphError(400, f"Could not find a property named '{name}' to expand.")
     expanded[name.lower()] = options
@@ -1423,6 +1438,7 @@ async def _serve(arguments: argparse.Namespace) -> None:
         graph.limits(arguments.channel_rps, arguments.global_rps)
     await graph.start(arguments.host, arguments.port)
     logger.info("expected stats after a full import: %s", json.dumps(graph.expected_stats()))
+    logger.info("after a delta-only import: %s", json.dumps(graph.expected_stats(delta_only=True)))
     try:
         await asyncio.Event().wait()
     finally:

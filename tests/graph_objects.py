@@ -172,3 +172,67 @@ def small_tenant() -> list[dict[str, Any]]:
         chat_message(400, BEN, "<p>Kubernetes meetup next week, anyone going?</p>", subject="Meetup"),
     ]
     return objects
+
+
+def generated_tenant(
+    seed: int = 7, channels: int = 3, threads_per_channel: int = 110, people: int = 12
+) -> list[dict[str, Any]]:
+    """A deterministic tenant big enough to page: users (with profiles and managers), two teams, channels."""
+    import random
+
+    rng = random.Random(seed)
+    users = [(f"{i:08d}-0000-4000-8000-{seed:012d}", f"Person{i} Tester{i}") for i in range(people)]
+    objects: list[dict[str, Any]] = []
+    for index, (user_id, name) in enumerate(users):
+        extra: dict[str, Any] = {
+            "skills": ["kubernetes", "terraform"][: index % 3],
+            "aboutMe": f"I am {name}",
+        }
+        if index:
+            extra["manager"] = {"@odata.type": "#microsoft.graph.user", "id": users[0][0]}
+        objects.append(user(user_id, name, **extra))
+    teams = [
+        ("11111111-0000-4000-8000-000000000001", "Platform"),
+        ("22222222-0000-4000-8000-000000000002", "Data"),
+    ]
+    objects += [team(team_id, team_name) for team_id, team_name in teams]
+    topics = ["kubernetes helm", "terraform state", "postgres vacuum", "power bi dax", "gdpr requests"]
+    message_id = 1_700_000_000_000
+    for c in range(channels):
+        team_id = teams[c % 2][0]
+        channel_id = f"19:{seed:04d}{c:028d}@thread.tacv2"
+        objects.append(channel(channel_id, f"Channel {c}", team_id))
+        for t in range(threads_per_channel):
+            topic = topics[(c + t) % len(topics)]
+            asker = users[rng.randrange(people)]
+            message_id += rng.randrange(60_000, 9_000_000)
+            root = message_id
+            at = START - timedelta(days=400) + timedelta(days=t * 4, hours=c)
+            objects.append(
+                chat_message(
+                    root,
+                    asker,
+                    f"<p>How do I fix {topic}?</p>",
+                    subject=topic.title(),
+                    at=at,
+                    channel_id=channel_id,
+                    team_id=team_id,
+                )
+            )
+            for r in range(rng.randrange(0, 6)):
+                message_id += rng.randrange(1000, 100_000)
+                helper = users[rng.randrange(people)]
+                reactors = [u[0] for u in rng.sample(users, rng.randrange(0, 4))]
+                objects.append(
+                    chat_message(
+                        message_id,
+                        helper,
+                        f"<p>Answer {r} about <b>{topic}</b></p>",
+                        reply_to=root,
+                        reactions=reactors,
+                        at=at + timedelta(hours=r + 1),
+                        channel_id=channel_id,
+                        team_id=team_id,
+                    )
+                )
+    return objects

@@ -280,7 +280,9 @@ async def test_channel_messages_not_addressed_to_seula_get_no_answer(
 async def test_channel_messages_seula_receives_are_kept_once(
     post: Post, connector: LoopbackConnector, services: Services
 ) -> None:
-    activity = json.loads(shared_path("fixtures", "teams", "message_channel_mention_bot_captured.json").read_text())
+    activity = json.loads(
+        shared_path("fixtures", "teams", "message_channel_mention_bot_captured.json").read_text()
+    )
     channel_id = activity["channelData"]["channel"]["id"]
     await services.store.ensure_channels({channel_id: "team-group-id"})
     activity["text"] = "Helm rollback fixed our kubernetes release"
@@ -293,5 +295,5 @@ async def test_channel_messages_seula_receives_are_kept_once(
     assert message.author_id == activity["from"]["aadObjectId"]
     assert message.reply_to_id == "1759881511856", "a reply in a thread keeps its root"
     assert message.team_id == "team-group-id"
-    assert message.web_url and message.web_url.startswith("https://teams.microsoft.com/l/message/")
+    assert (message.web_url or "").startswith("https://teams.microsoft.com/l/message/")
     assert connector.sent == []

@@ -7,6 +7,7 @@ import json
 import logging
 import random
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,7 +33,6 @@ from bot.settings import Settings
 logger = logging.getLogger(__name__)
 
 _ERRORS: dict[str, Any] = {"XXX": ODataError}
-_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 
 
 class GraphError(RuntimeError):
@@ -92,6 +92,7 @@ class GraphConnection:
         self._sleep = sleep
         self._rng = random.Random(seed)
         self.counters = GraphCounters()
+        self.closing: list[Callable[[], Awaitable[None]]] = []
 
     async def get_json(self, url: str, scope: str) -> dict[str, Any]:
         """The JSON object at `url` (absolute, as built by the SDK or returned as a next/delta link)."""
@@ -138,13 +139,18 @@ class GraphConnection:
         )
 
     async def close(self) -> None:
-        adapter = self.service.request_adapter
-        client = getattr(adapter, "_http_client", None)
-        if isinstance(client, httpx.AsyncClient):
-            await client.aclose()
+        """Close the HTTP client, its transport (msgraph's wrapper does not) and the credential."""
+        for close in self.closing:
+            await close()
+        self.closing.clear()
 
 
-def connect(settings: Settings, limiter: RateLimiter, retry: RetryPolicy | None = None) -> GraphConnection:
+def connect(
+    settings: Settings,
+    limiter: RateLimiter,
+    retry: RetryPolicy | None = None,
+    timeout_seconds: float = 60.0,
+) -> GraphConnection:
     """A connection to the Graph that the settings name, with the credentials they give."""
     credential = _credential(settings)
     host = urlsplit(settings.graph_base_url).hostname or "graph.microsoft.com"
@@ -153,14 +159,25 @@ def connect(settings: Settings, limiter: RateLimiter, retry: RetryPolicy | None 
     )
     allowed = [host]  # the token goes to this host only, never to a host a next link might name
     auth = AzureIdentityAuthenticationProvider(credential, scopes=scopes, allowed_hosts=allowed)
+    transport = httpx.AsyncHTTPTransport()
+    timeout = httpx.Timeout(timeout_seconds, connect=min(10.0, timeout_seconds))
     http_client = GraphClientFactory.create_with_default_middleware(
-        client=httpx.AsyncClient(timeout=_TIMEOUT),
+        client=httpx.AsyncClient(transport=transport, timeout=timeout),
         # Seula retries itself: msgraph's retry cannot read fractional Retry-After values.
         options={RetryHandlerOption.get_key(): RetryHandlerOption(delay=0, max_retries=0)},
     )
     adapter = GraphRequestAdapter(auth, client=http_client)
     adapter.base_url = settings.graph_base_url
-    return GraphConnection(GraphServiceClient(request_adapter=adapter), limiter, retry)
+    connection = GraphConnection(GraphServiceClient(request_adapter=adapter), limiter, retry)
+    connection.closing.extend([http_client.aclose, transport.aclose, _closer(credential)])
+    return connection
+
+
+def _closer(credential: Any) -> Callable[[], Awaitable[None]]:
+    async def close() -> None:
+        await credential.close()
+
+    return close
 
 
 def _credential(settings: Settings) -> Any:

@@ -34,6 +34,10 @@ _CHANNEL_CONCURRENCY = 4
 Progress = Callable[[str], None]
 
 
+class PassStopped(Exception):
+    """The pass is stopping because another part of it failed."""
+
+
 @dataclass(frozen=True)
 class SyncOptions:
     """Which teams and channels are read, and how often."""
@@ -118,12 +122,25 @@ class GraphSync:
         channels = await self._channels(teams, report)
         await self._people(report)
         limit = asyncio.Semaphore(_CHANNEL_CONCURRENCY)
+        stopping = asyncio.Event()
 
         async def one(channel: dict[str, Any]) -> None:
             async with limit:
-                await self._channel(channel, force, report)
+                if stopping.is_set():
+                    return
+                try:
+                    await self._channel(channel, force, report, stopping)
+                except BaseException:
+                    stopping.set()
+                    raise
 
-        await asyncio.gather(*(one(channel) for channel in channels))
+        # A failure other than Graph's (the database, a bug) stops the whole pass. The other channels stop
+        # at their next page rather than being cancelled midway through a write; the next pass resumes
+        # each channel where it stopped.
+        outcomes = await asyncio.gather(*(one(channel) for channel in channels), return_exceptions=True)
+        failures = [o for o in outcomes if isinstance(o, BaseException) and not isinstance(o, PassStopped)]
+        if failures:
+            raise failures[0]
         counters = self._connection.counters
         report.requests = counters.requests - counters_before.requests
         report.retries = counters.retries - counters_before.retries
@@ -197,7 +214,9 @@ class GraphSync:
 
         return list(await asyncio.gather(*(one(user) for user in users)))
 
-    async def _channel(self, channel: dict[str, Any], force: bool, report: SyncReport) -> None:
+    async def _channel(
+        self, channel: dict[str, Any], force: bool, report: SyncReport, stopping: asyncio.Event
+    ) -> None:
         channel_id, team_id = channel["id"], channel["teamId"]
         name = channel.get("displayName") or channel_id
         state = await self._store.channel_sync(channel_id) or ChannelSync(
@@ -219,7 +238,7 @@ class GraphSync:
                 return
         state = replace(state, state="syncing", last_error=None)
         try:
-            state = await self._follow_round(state, report)
+            state = await self._follow_round(state, report, stopping)
         except GraphResourceGone as error:
             gone = "gone" if error.status == 404 else "forbidden"
             state = replace(state, state=gone, round_link=None, last_error=str(error))
@@ -237,10 +256,14 @@ class GraphSync:
                 f"  {name}: {state.messages} messages in {state.pages} pages, round {state.rounds}"
             )
 
-    async def _follow_round(self, state: ChannelSync, report: SyncReport) -> ChannelSync:
+    async def _follow_round(
+        self, state: ChannelSync, report: SyncReport, stopping: asyncio.Event
+    ) -> ChannelSync:
         importer = GraphObjectImporter(self._store)
         scope = state.channel_id
         while state.round_link is not None:
+            if stopping.is_set():
+                raise PassStopped("another channel failed; this one resumes at its next page")
             page = await self._source.page(state.round_link, scope)
             objects = await self._with_all_replies(page.items, scope)
             await importer.add_all(objects)

@@ -22,7 +22,10 @@ from bot.store.migrations import apply_migrations
 
 logger = logging.getLogger(__name__)
 
-_BATCH_ROWS = 500  # keeps every statement well under both engines' bound-parameter limits
+_BATCH_ROWS = 500
+_PROFILE_COLUMNS = frozenset(
+    {"about_me", "skills", "interests", "responsibilities", "past_projects"}
+)  # keeps every statement well under both engines' bound-parameter limits
 
 
 class StoreError(RuntimeError):
@@ -108,10 +111,14 @@ class Store:
     async def upsert_people(self, people: Iterable[Person]) -> int:
         """Insert or update people by Entra object id; return how many were written."""
         now = datetime.now(UTC)
-        rows = [_person_row(person, now) for person in people]
+        batch = list(people)
+        with_profile = [_person_row(p, now) for p in batch if p.has_profile]
+        without_profile = [_person_row(p, now) for p in batch if not p.has_profile]
         async with self._engine.begin() as connection:
-            await self._upsert(connection, schema.people, rows, ["id"])
-        return len(rows)
+            await self._upsert(connection, schema.people, with_profile, ["id"])
+            # A directory listing carries no profile fields (Graph gives them per user only): keep those held.
+            await self._upsert(connection, schema.people, without_profile, ["id"], keep=_PROFILE_COLUMNS)
+        return len(batch)
 
     async def upsert_teams(self, teams: Iterable[Team]) -> int:
         rows = [{"id": t.id, "display_name": t.display_name, "description": t.description} for t in teams]
@@ -426,14 +433,22 @@ class Store:
         return postgresql.insert(table) if self.engine_name == "postgresql" else sqlite.insert(table)
 
     async def _upsert(
-        self, connection: AsyncConnection, table: sa.Table, rows: Sequence[dict[str, Any]], keys: list[str]
+        self,
+        connection: AsyncConnection,
+        table: sa.Table,
+        rows: Sequence[dict[str, Any]],
+        keys: list[str],
+        keep: frozenset[str] = frozenset(),
     ) -> None:
+        """Insert rows, or update the existing ones except for their `keys` and the `keep` columns."""
         if not rows:
             return
         for chunk in _chunks(_last_per_key(rows, keys), _BATCH_ROWS):
             statement = self._insert(table).values(chunk)
             # Only the columns given are updated: others (e.g. `welcomed_at`) keep what the row had.
-            updates = {name: statement.excluded[name] for name in chunk[0] if name not in keys}
+            updates = {
+                name: statement.excluded[name] for name in chunk[0] if name not in keys and name not in keep
+            }
             await connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=updates))
 
 
