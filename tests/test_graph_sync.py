@@ -7,21 +7,29 @@ resumable (a pass that dies at any write, run again, leaves exactly the store an
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import sys
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.bootstrap import open_services
 from bot.graph.client import connect
 from bot.graph.sync import GraphSync, SyncOptions, SyncReport
 from bot.graph.throttle import RateLimiter, RetryPolicy
 from bot.model import Message
 from bot.settings import Settings
 from bot.store import Store, async_database_url, schema
-from tests.conftest import make_settings
+from bot.web import create_app
+from tests.conftest import REPO, make_settings
 from tests.fake_graph import FakeGraph, fake_graph  # noqa: F401 - the fixture
 from tests.graph_objects import chat_message, generated_tenant
 
@@ -230,3 +238,90 @@ async def test_a_pass_killed_at_any_write_resumes_to_the_same_store(
     assert report.problems == []
     await resumed.close()
     assert await dump(database_url) == reference_dump
+
+
+@pytest.fixture
+async def graph_inlining(fake_graph: StartGraph) -> FakeGraph:  # noqa: F811
+    """The tenant with every reply inline, as Graph does up to 1000: few requests at Graph's real rates."""
+    served: FakeGraph = await fake_graph(generated_tenant(), NOW, token=TOKEN)
+    return served
+
+
+async def test_the_cli_syncs_then_stats_report_what_graph_serves(
+    graph_inlining: FakeGraph, tmp_path: Path
+) -> None:
+    graph = graph_inlining
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("Microsoft", "AZURE_", "GRAPH_"))},
+        "GRAPH_TOKEN": TOKEN,
+        "GRAPH_BASE_URL": graph.base_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'seula.db'}",
+        "SEULA_DATA_DIR": str(tmp_path / "data"),
+        "LOG_LEVEL": "WARNING",
+    }
+
+    async def app(*args: str) -> tuple[int, str, str]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(REPO / "app.py"),
+            *args,
+            cwd=tmp_path,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await process.communicate()
+        return process.returncode or 0, out.decode(), err.decode()
+
+    status, out, _ = await app("sync")
+    assert status == 0, out
+    assert "Synced 3 of 3 channels" in out
+    status, out, _ = await app("stats", "--json")
+    stats = json.loads(out)
+    assert {
+        k: stats[k] for k in ("people", "teams", "channels", "messages", "reactions")
+    } == graph.expected_stats()
+    assert all(s["state"] == "ok" and s["last_sync"] and s["rounds"] == 1 for s in stats["sync"])
+    graph.delete_message(stats["sync"][0]["channel_id"], next(iter(graph_root_ids(graph, stats))))
+    status, out, err = await app("sync", "--json")
+    assert status == 0, err
+    assert json.loads(out)["problems"] == []
+    status, out, _ = await app("stats", "--json")
+    stats = json.loads(out)
+    assert {
+        k: stats[k] for k in ("people", "teams", "channels", "messages", "reactions")
+    } == graph.expected_stats()
+
+
+def graph_root_ids(graph: FakeGraph, stats: dict[str, Any]) -> list[str]:
+    channel = stats["sync"][0]["channel_id"]
+    return [
+        obj["id"]
+        for obj in generated_tenant()
+        if obj.get("channelIdentity", {}).get("channelId") == channel and not obj.get("replyToId")
+    ]
+
+
+async def test_the_bot_syncs_on_its_own_when_graph_is_configured(
+    graph_inlining: FakeGraph, database_url: str, aiohttp_client: Any
+) -> None:
+    graph = graph_inlining
+    settings = make_settings(GRAPH_TOKEN=TOKEN, GRAPH_BASE_URL=graph.base_url, DATABASE_URL=database_url)
+    resources = AsyncExitStack()
+    services = await resources.enter_async_context(open_services(settings))
+    app = create_app(services)
+
+    async def close(_: Any) -> None:
+        await resources.aclose()
+
+    app.on_cleanup.append(close)
+    await aiohttp_client(app)
+    for _ in range(200):
+        if (await services.store.stats()).roots:
+            break
+        await asyncio.sleep(0.05)
+    for _ in range(200):
+        if stats_view(await services.store.stats()) == graph.expected_stats():
+            break
+        await asyncio.sleep(0.05)
+    assert stats_view(await services.store.stats()) == graph.expected_stats()

@@ -94,7 +94,7 @@ class GraphConnection:
         self.counters = GraphCounters()
         self.closing: list[Callable[[], Awaitable[None]]] = []
 
-    async def get_json(self, url: str, scope: str) -> dict[str, Any]:
+    async def get_json(self, url: str, scope: str | None) -> dict[str, Any]:
         """The JSON object at `url` (absolute, as built by the SDK or returned as a next/delta link)."""
         # kiota types send_primitive_async as returning nothing; for "bytes" it returns the body.
         send: Any = self.service.request_adapter.send_primitive_async
@@ -130,7 +130,7 @@ class GraphConnection:
                 break
             delay = self._retry.delay(attempt, retry_after, self._rng)
             if retry_after is not None:
-                self._limiter.pause(scope, delay)
+                self._limiter.pause(scope or "", delay)
             self.counters.retries += 1
             logger.info("Retrying %s in %.2f s after %s", _describe(url), delay, last_problem)
             await self._sleep(delay)

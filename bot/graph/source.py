@@ -39,7 +39,7 @@ USER_FIELDS = [
 ]
 # Graph returns these only for a single user, never in a collection (PLATFORM.md A.8).
 PROFILE_FIELDS = ["id", "aboutMe", "skills", "interests", "responsibilities", "pastProjects"]
-USERS_SCOPE = "directory"
+USERS_SCOPE = None  # directory reads count against the global rate only
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ class GraphSource:
         builder = self._service.teams.by_team_id(team_id).channels.by_channel_id(channel_id).messages.delta
         return self._url(builder.to_get_request_information(RequestConfiguration(query_parameters=query)))
 
-    async def page(self, url: str, scope: str) -> Page:
+    async def page(self, url: str, scope: str | None) -> Page:
         """One page at `url`."""
         body = await self._connection.get_json(url, scope)
         items = body.get("value")
@@ -114,7 +114,7 @@ class GraphSource:
             delta_link=body.get("@odata.deltaLink") or None,
         )
 
-    async def pages(self, url: str, scope: str) -> AsyncIterator[Page]:
+    async def pages(self, url: str, scope: str | None) -> AsyncIterator[Page]:
         """Every page from `url` on."""
         next_url: str | None = url
         while next_url:
@@ -137,7 +137,7 @@ class GraphSource:
         request.path_parameters["baseurl"] = self._service.request_adapter.base_url
         return str(request.url)
 
-    async def _all(self, url: str, scope: str) -> list[dict[str, Any]]:
+    async def _all(self, url: str, scope: str | None) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         async for page in self.pages(url, scope):
             items.extend(page.items)

@@ -40,21 +40,22 @@ class RateLimiter:
         self._sleep = sleep
         self._lock = asyncio.Lock()
 
-    async def acquire(self, scope: str) -> None:
-        """Wait until one more request on `scope` keeps both windows within their limits."""
-        window = self._scopes.setdefault(scope, _Window(self._scope_rps))
+    async def acquire(self, scope: str | None) -> None:
+        """Wait until one more request keeps the global window, and `scope`'s if given, within limits."""
+        window = self._scopes.setdefault(scope, _Window(self._scope_rps)) if scope else None
         while True:
             async with self._lock:
                 now = self._clock()
                 wait = max(
                     self._global.wait_time(now),
-                    window.wait_time(now),
-                    self._paused_until.get(scope, 0.0) - now,
+                    window.wait_time(now) if window else 0.0,
+                    self._paused_until.get(scope or "", 0.0) - now,
                     self._paused_until.get("", 0.0) - now,
                 )
                 if wait <= 0:
                     self._global.record(now)
-                    window.record(now)
+                    if window:
+                        window.record(now)
                     return
             await self._sleep(wait)
 
