@@ -101,6 +101,13 @@ async def _run_command(settings: Settings, args: argparse.Namespace) -> int:
             return await _ask(services, args.query, args.as_user, args.json)
         if args.command == "sync":
             return await _sync(services, args.json)
+        if args.command == "forget":
+            counts = await services.assistant.forget(args.person)
+            if args.json:
+                _print_json({"erased": counts})
+            else:
+                _print("Erased: " + ", ".join(f"{count} {kind}" for kind, count in counts.items()))
+            return 0
     raise AssertionError(f"unhandled command {args.command}")
 
 
@@ -294,6 +301,11 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument(
         "--json", action="store_true", help="print the summary as JSON (progress goes to stderr)"
     )
+    forget = commands.add_parser(
+        "forget", help="erase everything held about a person, as their 'forget me' does"
+    )
+    forget.add_argument("person", help="the person's Entra object id")
+    forget.add_argument("--json", action="store_true", help="print what was erased as JSON")
     manifest = commands.add_parser("manifest", help="write the Teams app package (zip) for upload")
     manifest.add_argument("--bot-id", help="the bot's Microsoft App ID (default: MicrosoftAppId)")
     manifest.add_argument("--out", help="where to write the zip (default: SEULA_DATA_DIR/seula-app.zip)")

@@ -26,6 +26,7 @@ from bot.model import Language
 from bot.store import Store
 from cards.elements import Element
 from cards.expert_card import MORE_VERB, build_expert_card
+from cards.forget_card import FORGET_VERB, build_forget_card
 from cards.help_card import build_help_card
 from cards.strings import say
 from cards.welcome_card import build_welcome_card
@@ -93,7 +94,9 @@ class Assistant:
             case MyProfile():
                 return self._not_yet("feature.my_profile", language)
             case ForgetMe():
-                return self._not_yet("feature.forget_me", language)
+                if not incoming.user_id:
+                    return Reply(text=say(language, "identity.missing"))
+                return Reply(card=build_forget_card(language))
             case SetNudges():
                 return self._not_yet("feature.nudges", language)
             case Unknown():
@@ -113,8 +116,21 @@ class Assistant:
                     topic, query if isinstance(query, str) else topic, user_id, self._max_experts, offset
                 )
                 return self._expert_reply(answer, language)
+        if verb == FORGET_VERB and data.get("confirm") is True:
+            # Only the person pressing the button is forgotten: never an id carried in the card's data.
+            if not user_id:
+                return Reply(text=say(language, "identity.missing"))
+            await self.forget(user_id)
+            return Reply(text=say(language, "forget.done"))
         logger.warning("Unknown or malformed card action %r", verb[:64])
         return Reply(text=say(language, "action.unknown"))
+
+    async def forget(self, person_id: str) -> dict[str, int]:
+        """Erase everything held about a person (the bot's "forget me" and `app.py forget`)."""
+        counts = await self._store.forget_person(person_id)
+        await self._finder.refresh(force=True)
+        logger.info("Erased a person's data: %s", counts)
+        return counts
 
     def welcome(self, language: Language) -> Reply:
         """The greeting sent when Seula is installed."""

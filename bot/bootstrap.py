@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import secrets
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -32,6 +35,22 @@ class Services:
     assistant: Assistant
 
 
+def secret_key(settings: Settings) -> bytes:
+    """The key of the erasure stop-list: the setting, or a key generated once into the data folder."""
+    if settings.secret_key:
+        return settings.secret_key.encode()
+    path = settings.data_dir / "secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_hex(32))
+        logger.warning(
+            "Generated the stop-list key in %s: keep it, and set SEULA_SECRET_KEY in production", path
+        )
+    return path.read_text().strip().encode()
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -41,6 +60,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     """Open the store and build the finder and assistant; close the store on the way out."""
     store = await Store.open(settings.database_url)
     try:
+        await store.load_stop_list(await asyncio.to_thread(secret_key, settings))
         finder = ExpertFinder(store, clock=utc_now)
         assistant = Assistant(store, finder, settings.max_experts, settings.default_language)
         yield Services(settings, store, finder, assistant)

@@ -60,6 +60,12 @@ class Settings:
     data_dir: Path = _setting(
         "SEULA_DATA_DIR", "data", "Folder for local files: the generated demo tenant and app packages."
     )
+    secret_key: str | None = _setting(
+        "SEULA_SECRET_KEY",
+        "",
+        "At least 32 random characters keying the stop-list of erased people. Empty: one is generated into "
+        "SEULA_DATA_DIR/secret.key on first start; set it (the same on every replica) in production.",
+    )
     demo_tenant: DemoMode = _setting(
         "SEULA_DEMO_TENANT",
         "auto",
@@ -167,7 +173,7 @@ class Settings:
 
     def redacted(self) -> dict[str, str]:
         """The settings as text, with secrets masked: safe to log."""
-        secret = {"bot_app_password", "graph_token", "azure_client_secret"}
+        secret = {"bot_app_password", "graph_token", "azure_client_secret", "secret_key"}
         shown: dict[str, str] = {}
         for f in fields(self):
             value = getattr(self, f.name)
@@ -208,6 +214,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: Path | 
         host=raw("host") or None,
         database_url=parse("database_url", _database_url),
         data_dir=Path(raw("data_dir") or "data"),
+        secret_key=parse("secret_key", _optional_secret),
         demo_tenant=parse("demo_tenant", _choice("auto", "on", "off")),
         default_language=parse("default_language", _choice("en", "fi")),
         log_level=parse("log_level", _choice("DEBUG", "INFO", "WARNING", "ERROR", upper=True)),
@@ -298,6 +305,12 @@ def _optional_guid(value: str) -> str | None:
 def _guid_set(value: str) -> frozenset[str]:
     ids = [part.strip() for part in value.split(",") if part.strip()]
     return frozenset(guid for guid in (_optional_guid(i) for i in ids) if guid)
+
+
+def _optional_secret(value: str) -> str | None:
+    if value and len(value) < 32:
+        raise ValueError("expected at least 32 characters (for example: openssl rand -hex 32)")
+    return value or None
 
 
 def _id_set(value: str) -> frozenset[str]:

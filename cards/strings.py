@@ -117,13 +117,27 @@ _STRINGS: Final[dict[str, dict[Language, str]]] = {
         "fi": "En tunnista sinua tässä keskustelussa, joten en voi muuttaa asetuksiasi täällä. "
         "Kokeile kahdenkeskisessä keskustelussa kanssani.",
     },
+    "forget.title": {"en": "Forget me?", "fi": "Unohdetaanko sinut?"},
+    "forget.body": {
+        "en": "I will erase everything I hold about you: your messages as I read them, the reactions you "
+        "gave, your settings and how to reach you. Colleagues' own messages stay. I will not read your "
+        "messages again, and I keep only a record that an erasure happened, without your name. "
+        "This can't be undone.",
+        "fi": "Poistan kaiken, mitä minulla on sinusta: viestisi sellaisina kuin ne luin, antamasi reaktiot, "
+        "asetuksesi ja yhteystietosi. Kollegoiden omat viestit jäävät. En lue viestejäsi enää, ja säilytän "
+        "vain merkinnän siitä, että poisto tehtiin, ilman nimeäsi. Tätä ei voi perua.",
+    },
+    "forget.confirm": {"en": "Yes, forget me", "fi": "Kyllä, unohda minut"},
+    "forget.done": {
+        "en": "Done: I have erased what I held about you and won't read your messages again.",
+        "fi": "Valmis: poistin sinusta olleet tiedot enkä lue viestejäsi enää.",
+    },
     "not_yet": {
         "en": "**{feature}** isn't available in this version of Seula yet.",
         "fi": "**{feature}** ei ole vielä käytettävissä tässä Seulan versiossa.",
     },
     "feature.team_summary": {"en": "Team summary", "fi": "Tiimin yhteenveto"},
     "feature.my_profile": {"en": "Your profile", "fi": "Profiilisi"},
-    "feature.forget_me": {"en": "Forget me", "fi": "Unohda minut"},
     "feature.nudges": {"en": "Weekly nudges", "fi": "Viikoittaiset muistutukset"},
     "error.generic": {
         "en": "Sorry, something went wrong on my side. Please try again in a moment.",

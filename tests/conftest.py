@@ -19,6 +19,7 @@ from bot.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
+TEST_SECRET_KEY = "test-only-stop-list-key-0123456789abcdef"
 POSTGRES_DSN = os.environ.get("SEULA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 
 
@@ -60,7 +61,7 @@ async def store(database_url: str) -> AsyncIterator[Store]:
 
 def make_settings(**environ: str) -> Settings:
     """Settings from exactly these variables (the test's own environment is not read)."""
-    return load_settings(environ={"SEULA_DEMO_TENANT": "off", **environ})
+    return load_settings(environ={"SEULA_DEMO_TENANT": "off", "SEULA_SECRET_KEY": TEST_SECRET_KEY, **environ})
 
 
 @dataclass

@@ -21,6 +21,7 @@ def tenant_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'seula.db'}")
     monkeypatch.setenv("SEULA_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SEULA_DEMO_TENANT", "off")
+    monkeypatch.delenv("SEULA_SECRET_KEY", raising=False)
     monkeypatch.delenv("MicrosoftAppId", raising=False)
     path = tmp_path / "tenant.jsonl"
     path.write_text("".join(json.dumps(o) + "\n" for o in small_tenant()), encoding="utf-8")
@@ -107,3 +108,13 @@ def test_ask_on_an_empty_store_loads_nothing_when_the_demo_is_off(
     assert status == 0
     assert json.loads(out)["experts"] == []
     assert CAROL[1] not in out
+
+
+def test_an_admin_can_forget_someone(tenant_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "import", str(tenant_file))
+    status, out = run(capsys, "forget", ANNA[0], "--json")
+    assert status == 0
+    assert json.loads(out)["erased"]["person"] == 1
+    _, out = run(capsys, "ask", "who knows kubernetes", "--json")
+    assert ANNA[0] not in out
+    assert (tenant_file.parent / "data" / "secret.key").exists(), "the stop-list key was generated"

@@ -297,3 +297,32 @@ async def test_channel_messages_seula_receives_are_kept_once(
     assert message.team_id == "team-group-id"
     assert (message.web_url or "").startswith("https://teams.microsoft.com/l/message/")
     assert connector.sent == []
+
+
+async def test_forget_me_asks_first_then_erases_only_the_person_who_confirms(
+    client: TestClient,  # type: ignore[type-arg]
+    post: Post,
+    connector: LoopbackConnector,
+    services: Services,
+) -> None:
+    await post(personal_message("forget me", user=ANNA))
+    [confirm] = connector.cards()
+    [button] = confirm["actions"]
+    assert button["verb"] == "seula.forget"
+    assert ANNA[0] in await services.store.people(), "nothing is erased before the person confirms"
+
+    invoke = json.loads(
+        shared_path("fixtures", "teams", "invoke_adaptivecard_action_captured.json").read_text()
+    )
+    invoke["serviceUrl"] = connector.url
+    invoke["from"]["aadObjectId"] = ANNA[0]
+    # A forged card naming someone else changes nothing: only the sender is forgotten.
+    invoke["value"]["action"] = {**button, "data": {**button["data"], "person": BEN[0]}}
+    response = await client.post("/api/messages", json=invoke)
+    assert response.status == 200
+    assert "erased" in card_text((await response.json())["value"])
+    people = await services.store.people()
+    assert ANNA[0] not in people
+    assert BEN[0] in people
+    await post(personal_message("who knows kubernetes", user=CAROL))
+    assert ANNA[1] not in card_text(connector.cards()[-1])

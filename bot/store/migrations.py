@@ -132,7 +132,22 @@ def _0002_graph_sync(op: Operations) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_0001_initial, _0002_graph_sync)
+def _0003_erasure(op: Operations) -> None:
+    op.create_table(
+        "erased_people",
+        sa.Column("person_hash", sa.String(64), primary_key=True),
+        sa.Column("erased_at", UTCDateTime, nullable=False),
+    )
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("at", UTCDateTime, nullable=False),
+        sa.Column("action", sa.String(32), nullable=False),
+        sa.Column("detail", sa.JSON, nullable=False),
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (_0001_initial, _0002_graph_sync, _0003_erasure)
 
 
 def schema_version(connection: sa.Connection) -> int:

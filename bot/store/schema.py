@@ -141,6 +141,22 @@ sync_cursors = sa.Table(
     sa.Column("at", UTCDateTime, nullable=False),
 )
 
+erased_people = sa.Table(
+    "erased_people",
+    metadata,
+    sa.Column("person_hash", sa.String(64), primary_key=True),
+    sa.Column("erased_at", UTCDateTime, nullable=False),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("detail", sa.JSON, nullable=False),
+)
+
 person_settings = sa.Table(
     "person_settings",
     metadata,

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from bot.erasure import StopList
 from bot.model import Channel, ChannelSync, ConversationRecord, Message, Person, Reaction, Team
 from bot.store import schema
 from bot.store.migrations import apply_migrations
@@ -76,6 +77,27 @@ class Store:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self.stop_list: StopList | None = None
+
+    async def load_stop_list(self, key: bytes) -> StopList:
+        """Read the erased people's hashes; from now on nothing about them is stored again."""
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(sa.select(schema.erased_people.c.person_hash))
+            self.stop_list = StopList(key, (row.person_hash for row in rows))
+        return self.stop_list
+
+    def _blocked(self, person_id: str | None) -> bool:
+        return self.stop_list is not None and self.stop_list.blocks(person_id)
+
+    def _without_erased(self, message: Message) -> Message:
+        """A colleague's message as stored: reactions and mentions of erased people left out."""
+        if self.stop_list is None or not len(self.stop_list):
+            return message
+        return replace(
+            message,
+            reactions=tuple(r for r in message.reactions if not self._blocked(r.user_id)),
+            mentions=tuple(person for person in message.mentions if not self._blocked(person)),
+        )
 
     @classmethod
     async def open(cls, database_url: str) -> Store:
@@ -111,7 +133,11 @@ class Store:
     async def upsert_people(self, people: Iterable[Person]) -> int:
         """Insert or update people by Entra object id; return how many were written."""
         now = datetime.now(UTC)
-        batch = list(people)
+        batch = [
+            replace(person, manager_id=None) if self._blocked(person.manager_id) else person
+            for person in people
+            if not self._blocked(person.id)
+        ]
         with_profile = [_person_row(p, now) for p in batch if p.has_profile]
         without_profile = [_person_row(p, now) for p in batch if not p.has_profile]
         async with self._engine.begin() as connection:
@@ -153,7 +179,11 @@ class Store:
     async def upsert_messages(self, messages: Iterable[Message]) -> int:
         """Insert or replace messages by (channel, id) with their reactions; deleted ones keep no text."""
         # The same message may arrive twice in one batch (a page overlap, an edit): the last version wins.
-        batch = list({(m.channel_id, m.id): m for m in messages}.values())
+        batch = [
+            self._without_erased(m)
+            for m in {(m.channel_id, m.id): m for m in messages}.values()
+            if not self._blocked(m.author_id)
+        ]
         rows = [_message_row(message) for message in batch]
         async with self._engine.begin() as connection:
             await self._upsert(connection, schema.messages, rows, ["channel_id", "id"])
@@ -182,6 +212,8 @@ class Store:
 
     async def save_conversation(self, record: ConversationRecord) -> None:
         """Remember how to reach a conversation (stored on install and on every message)."""
+        if self._blocked(record.user_id):
+            return
         row = {
             "id": record.id,
             "conversation_type": record.conversation_type,
@@ -195,6 +227,97 @@ class Store:
         }
         async with self._engine.begin() as connection:
             await self._upsert(connection, schema.conversations, [row], ["id"])
+
+    async def forget_person(self, person_id: str) -> dict[str, int]:
+        """Erase everything held about a person and put them on the stop-list; return what went, by kind.
+
+        Their user record, their messages (text, reactions on them, mentions in them), the reactions they
+        gave, their settings and conversation references go; colleagues' messages stay, without the
+        mention of them, and colleagues' records no longer name them as manager. What remains is the
+        keyed hash on the stop-list and an audit entry that an erasure happened, naming no one.
+        """
+        if self.stop_list is None:
+            raise StoreError("the stop-list is not loaded: call load_stop_list first")
+        person_hash = self.stop_list.hash(person_id)
+        m, r, c = schema.messages, schema.reactions, schema.conversations
+        counts: dict[str, int] = {}
+        async with self._engine.begin() as connection:
+            own = (
+                await connection.execute(sa.select(m.c.channel_id, m.c.id).where(m.c.author_id == person_id))
+            ).all()
+            removed_reactions = 0
+            for chunk in _chunks([tuple(row) for row in own], _BATCH_ROWS):
+                result = await connection.execute(
+                    sa.delete(r).where(sa.tuple_(r.c.channel_id, r.c.message_id).in_(chunk))
+                )
+                removed_reactions += result.rowcount
+            counts["messages"] = (
+                await connection.execute(sa.delete(m).where(m.c.author_id == person_id))
+            ).rowcount
+            counts["reactions_on_their_messages"] = removed_reactions
+            counts["reactions_given"] = (
+                await connection.execute(sa.delete(r).where(r.c.user_id == person_id))
+            ).rowcount
+            mentioning = await connection.execute(
+                sa.select(m.c.channel_id, m.c.id, m.c.mentions).where(
+                    sa.cast(m.c.mentions, sa.Text).like(f"%{person_id}%")
+                )
+            )
+            mentions = 0
+            for row in mentioning.all():
+                kept = [mentioned for mentioned in row.mentions if mentioned != person_id]
+                if len(kept) != len(row.mentions):
+                    mentions += 1
+                    await connection.execute(
+                        sa.update(m)
+                        .where(m.c.channel_id == row.channel_id, m.c.id == row.id)
+                        .values(mentions=kept)
+                    )
+            counts["mentions"] = mentions
+            counts["conversations"] = (
+                await connection.execute(sa.delete(c).where(c.c.user_id == person_id))
+            ).rowcount
+            counts["settings"] = (
+                await connection.execute(
+                    sa.delete(schema.person_settings).where(schema.person_settings.c.person_id == person_id)
+                )
+            ).rowcount
+            await connection.execute(
+                sa.update(schema.people)
+                .where(schema.people.c.manager_id == person_id)
+                .values(manager_id=None)
+            )
+            counts["person"] = (
+                await connection.execute(sa.delete(schema.people).where(schema.people.c.id == person_id))
+            ).rowcount
+            now = datetime.now(UTC)
+            await self._upsert(
+                connection,
+                schema.erased_people,
+                [{"person_hash": person_hash, "erased_at": now}],
+                ["person_hash"],
+            )
+            await connection.execute(
+                sa.insert(schema.audit_log).values(at=now, action="erasure", detail={"removed": counts})
+            )
+        self.stop_list.add(person_hash)
+        await self._flush_deleted_pages()
+        return counts
+
+    async def audit_entries(self, action: str | None = None) -> list[tuple[datetime, str, dict[str, Any]]]:
+        """The audit log, oldest first (erasures, and later summary requests)."""
+        query = sa.select(schema.audit_log).order_by(schema.audit_log.c.id)
+        if action:
+            query = query.where(schema.audit_log.c.action == action)
+        async with self._engine.connect() as connection:
+            return [(row.at, row.action, dict(row.detail)) for row in await connection.execute(query)]
+
+    async def _flush_deleted_pages(self) -> None:
+        if self.engine_name != "sqlite":
+            return  # PostgreSQL: the deleted rows are gone from every query; VACUUM reclaims their space
+        # secure_delete zeroes the freed pages; checkpointing empties the WAL, which still held copies.
+        async with self._engine.connect() as connection:
+            await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def mark_welcomed(self, conversation_id: str) -> bool:
         """Record that the welcome card went to this conversation; False if it already had (atomic)."""
@@ -462,6 +585,8 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Erased data must not linger in free pages of the file (see Store.forget_person).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

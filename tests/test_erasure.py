@@ -1,0 +1,128 @@
+"""Forget me: nothing about an erased person survives in any table, in the SQLite file, or in a re-import."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.erasure import StopList
+from bot.graph_import import import_json_lines
+from bot.store import Store, async_database_url
+from tests.conftest import TEST_SECRET_KEY
+from tests.graph_objects import ANNA, BEN, CAROL, DAVE, chat_message, small_tenant
+
+SECRET_PHRASE = "zebra-quasar-kubernetes-secret"
+
+
+def tenant() -> list[dict[str, Any]]:
+    objects = small_tenant()
+    for obj in objects:
+        if obj.get("@odata.type") == "#microsoft.graph.user" and obj["id"] != ANNA[0]:
+            obj["manager"] = {"id": ANNA[0]}
+    mention = chat_message(500, CAROL, '<p><at id="0">Anna Virtanen</at> can you help?</p>', subject="Help")
+    mention["mentions"] = [
+        {
+            "id": 0,
+            "mentionText": "Anna Virtanen",
+            "mentioned": {"user": {"id": ANNA[0], "displayName": ANNA[1]}},
+        }
+    ]
+    objects.append(mention)
+    objects.append(chat_message(600, ANNA, f"<p>{SECRET_PHRASE} lives in my notes</p>", reactions=[BEN[0]]))
+    objects.append(
+        chat_message(700, BEN, "<p>Thanks Anna Virtanen for the help</p>", reactions=[ANNA[0], DAVE[0]])
+    )
+    return objects
+
+
+def jsonl(objects: list[dict[str, Any]]) -> io.StringIO:
+    return io.StringIO("".join(json.dumps(o) + "\n" for o in objects))
+
+
+async def every_value(database_url: str) -> list[str]:
+    """Every value of every row of every table, as text."""
+    engine = create_async_engine(async_database_url(database_url))
+    values: list[str] = []
+    async with engine.connect() as connection:
+        tables = await connection.run_sync(lambda c: sa.inspect(c).get_table_names())
+        for table in tables:
+            rows = await connection.execute(sa.text(f'SELECT * FROM "{table}"'))
+            values.extend(str(value) for row in rows for value in row)
+    await engine.dispose()
+    return values
+
+
+@pytest.fixture
+async def loaded(store: Store) -> Store:
+    await store.load_stop_list(TEST_SECRET_KEY.encode())
+    await import_json_lines(store, jsonl(tenant()))
+    return store
+
+
+async def test_forgetting_leaves_no_row_with_the_persons_data(loaded: Store, database_url: str) -> None:
+    held = " ".join(await every_value(database_url))
+    assert ANNA[0] in held
+    assert SECRET_PHRASE in held
+
+    counts = await loaded.forget_person(ANNA[0])
+
+    assert counts["person"] == 1
+    assert counts["messages"] == 3
+    assert counts["reactions_given"] == 1
+    assert counts["mentions"] == 1
+    values = await every_value(database_url)
+    left = " ".join(values)
+    assert ANNA[0] not in left
+    assert ANNA[0].upper() not in left
+    assert SECRET_PHRASE not in left
+    assert "anna.virtanen@contoso.com" not in left
+    # Colleagues' own words stay, even where they name her.
+    assert "Thanks Anna Virtanen for the help" in left
+    stop_list = StopList(TEST_SECRET_KEY.encode())
+    assert stop_list.hash(ANNA[0]) in values, "only the keyed hash remains"
+
+
+async def test_an_erased_person_is_never_stored_again(loaded: Store, database_url: str) -> None:
+    await loaded.forget_person(ANNA[0])
+    await import_json_lines(loaded, jsonl(tenant()))
+    left = " ".join(await every_value(database_url))
+    assert ANNA[0] not in left
+    assert SECRET_PHRASE not in left
+    stats = await loaded.stats()
+    assert stats.people == 3
+
+
+async def test_the_stop_list_survives_a_restart(loaded: Store, database_url: str) -> None:
+    await loaded.forget_person(ANNA[0])
+    reopened = await Store.open(database_url)
+    await reopened.load_stop_list(TEST_SECRET_KEY.encode())
+    await import_json_lines(reopened, jsonl(tenant()))
+    assert ANNA[0] not in await reopened.people()
+    await reopened.close()
+
+
+async def test_the_audit_log_says_an_erasure_happened_naming_no_one(loaded: Store) -> None:
+    await loaded.forget_person(ANNA[0])
+    [(_, action, detail)] = await loaded.audit_entries("erasure")
+    assert action == "erasure"
+    assert detail["removed"]["messages"] == 3
+    assert ANNA[0] not in json.dumps(detail)
+
+
+async def test_erased_text_is_not_left_in_the_sqlite_file(tmp_path: Path) -> None:
+    path = tmp_path / "seula.db"
+    store = await Store.open(f"sqlite:///{path}")
+    await store.load_stop_list(TEST_SECRET_KEY.encode())
+    await import_json_lines(store, jsonl(tenant()))
+    await store.forget_person(ANNA[0])
+    await store.close()
+    for file in tmp_path.iterdir():  # noqa: ASYNC240 - the test reads the files after the store closed
+        content = file.read_bytes()
+        assert SECRET_PHRASE.encode() not in content, file.name
+        assert ANNA[0].encode() not in content, file.name
