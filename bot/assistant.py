@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.commands import (
@@ -28,10 +29,13 @@ from cards.elements import Element
 from cards.expert_card import MORE_VERB, build_expert_card
 from cards.forget_card import FORGET_VERB, build_forget_card
 from cards.help_card import build_help_card
+from cards.profile_card import build_profile_card
 from cards.strings import say
 from cards.welcome_card import build_welcome_card
 
 logger = logging.getLogger(__name__)
+
+SUGGESTIONS_SHOWN = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -56,8 +60,14 @@ class Assistant:
     """Seula's conversation: commands in, replies out."""
 
     def __init__(
-        self, store: Store, finder: ExpertFinder, max_experts: int, default_language: Language
+        self,
+        store: Store,
+        finder: ExpertFinder,
+        max_experts: int,
+        default_language: Language,
+        clock: Callable[[], datetime],
     ) -> None:
+        self._clock = clock
         self._store = store
         self._finder = finder
         self._max_experts = max_experts
@@ -79,7 +89,7 @@ class Assistant:
         match command:
             case WhoKnows(topic=topic, query=query):
                 answer = await self._finder.find(topic, query, incoming.user_id, self._max_experts)
-                return self._expert_reply(answer, language)
+                return await self._answer(answer, language)
             case Help():
                 return Reply(card=self._help(language))
             case HideMe() | ShowMe():
@@ -92,7 +102,9 @@ class Assistant:
             case TeamSummary():
                 return self._not_yet("feature.team_summary", language)
             case MyProfile():
-                return self._not_yet("feature.my_profile", language)
+                if not incoming.user_id:
+                    return Reply(text=say(language, "identity.missing"))
+                return await self._profile(incoming.user_id, language)
             case ForgetMe():
                 if not incoming.user_id:
                     return Reply(text=say(language, "identity.missing"))
@@ -115,7 +127,7 @@ class Assistant:
                 answer = await self._finder.find(
                     topic, query if isinstance(query, str) else topic, user_id, self._max_experts, offset
                 )
-                return self._expert_reply(answer, language)
+                return await self._answer(answer, language)
         if verb == FORGET_VERB and data.get("confirm") is True:
             # Only the person pressing the button is forgotten: never an id carried in the card's data.
             if not user_id:
@@ -135,6 +147,20 @@ class Assistant:
     def welcome(self, language: Language) -> Reply:
         """The greeting sent when Seula is installed."""
         return Reply(card=build_welcome_card(language))
+
+    async def _profile(self, person_id: str, language: Language) -> Reply:
+        topics = await self._finder.topics_of(person_id)
+        since = self._clock() - SUGGESTIONS_SHOWN
+        suggested = [(topic, times) for topic, times, _ in await self._store.suggestions_of(person_id, since)]
+        hidden = self._finder.is_hidden(person_id)
+        return Reply(card=build_profile_card(topics, suggested, hidden, language))
+
+    async def _answer(self, answer: ExpertAnswer, language: Language) -> Reply:
+        # Kept so a person can see where they were suggested ("what do you know about me"); not who asked.
+        await self._store.record_suggestions(
+            [e.person_id for e in answer.experts], answer.topic, self._clock()
+        )
+        return self._expert_reply(answer, language)
 
     def _expert_reply(self, answer: ExpertAnswer, language: Language) -> Reply:
         card = build_expert_card(

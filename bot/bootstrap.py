@@ -62,7 +62,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     try:
         await store.load_stop_list(await asyncio.to_thread(secret_key, settings))
         finder = ExpertFinder(store, clock=utc_now)
-        assistant = Assistant(store, finder, settings.max_experts, settings.default_language)
+        assistant = Assistant(store, finder, settings.max_experts, settings.default_language, clock=utc_now)
         yield Services(settings, store, finder, assistant)
     finally:
         await store.close()

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.expertise import ExpertIndex, ExpertMatch
+from bot.expertise import ExpertIndex, ExpertMatch, PersonTopic
 from bot.model import Person
 from bot.store import Store
 from bot.text import terms
@@ -76,6 +76,15 @@ class ExpertFinder:
                 len(self._people),
                 time.perf_counter() - started,
             )
+
+    async def topics_of(self, person_id: str, limit: int = 5) -> list[PersonTopic]:
+        """The topics Seula associates with a person, with the evidence for each."""
+        await self.refresh()
+        assert self._index is not None
+        return self._index.topics_of(person_id, now=self._clock(), limit=limit)
+
+    def is_hidden(self, person_id: str) -> bool:
+        return person_id in self._hidden
 
     async def find(
         self, topic: str, query: str, asker_id: str | None, limit: int, offset: int = 0

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.model import Message, Person
-from bot.text import snippet, terms
+from bot.text import snippet, stem, terms, tokenize
 
 _K1 = 1.2
 _B = 0.75
@@ -28,7 +28,9 @@ _REACTION_CAP = 10
 _HALF_LIFE_DAYS = 180.0
 _EVIDENCE_PER_PERSON = 3
 _PREFIX_MIN_CHARS = 5  # shorter words ("sap", "data") match only exactly
-_VARIANT_WEIGHT = 0.8  # a word that only shares a prefix is a slightly weaker match
+_VARIANT_WEIGHT = 0.8
+_GENERIC_SHARE = 0.2  # a word in more than this share of all messages says nothing about anyone
+_GENERIC_MIN_DOCS = 50  # a word that only shares a prefix is a slightly weaker match
 _SUBSTANTIAL_CHARS = 60  # shorter messages ("it's in the wiki") make weak evidence
 
 
@@ -59,12 +61,22 @@ class ExpertMatch:
 
 
 @dataclass(frozen=True, slots=True)
+class PersonTopic:
+    """A topic Seula associates with a person, in their own words, with the message that shows it most."""
+
+    name: str
+    weight: float
+    evidence: Evidence
+
+
+@dataclass(frozen=True, slots=True)
 class _Doc:
     message: Message
     length: int
     is_answer: bool
     is_question: bool
     reactions: int
+    terms: tuple[str, ...]
 
 
 class ExpertIndex:
@@ -75,6 +87,7 @@ class ExpertIndex:
         roots = {(m.channel_id, m.id): m for m in writing if m.is_root}
         self._docs: list[_Doc] = []
         self._postings: dict[str, dict[int, int]] = defaultdict(dict)
+        self._by_author: dict[str, list[int]] = defaultdict(list)
         total_length = 0
         for message in writing:
             root = None if message.is_root else roots.get((message.channel_id, message.reply_to_id or ""))
@@ -88,9 +101,11 @@ class ExpertIndex:
             doc_id = len(self._docs)
             is_question = message.is_root and "?" in message.text
             others = {r.user_id for r in message.reactions if r.user_id != message.author_id}
-            self._docs.append(_Doc(message, len(words), is_answer, is_question, len(others)))
+            counted = Counter(words)
+            self._docs.append(_Doc(message, len(words), is_answer, is_question, len(others), tuple(counted)))
+            self._by_author[message.author_id or ""].append(doc_id)
             total_length += len(words)
-            for word, count in Counter(words).items():
+            for word, count in counted.items():
                 self._postings[word][doc_id] = count
         self._average_length = total_length / len(self._docs) if self._docs else 1.0
         self._sorted_vocabulary: list[str] | None = None
@@ -126,6 +141,46 @@ class ExpertIndex:
         ]
         matches.sort(key=lambda m: (-m.score, m.name, m.person_id))
         return matches
+
+    def topics_of(self, person_id: str, now: datetime, limit: int = 5) -> list[PersonTopic]:
+        """The words that set a person's messages apart, each with their best message on it.
+
+        A topic must run through at least two of their messages and be rare enough in the organization
+        to say something (in at most a fifth of all messages, once there are enough to tell).
+        """
+        doc_ids = self._by_author.get(person_id, [])
+        n = len(self._docs)
+        weights: dict[str, float] = defaultdict(float)
+        best: dict[str, tuple[float, int]] = {}
+        spread: Counter[str] = Counter()
+        for doc_id in doc_ids:
+            doc = self._docs[doc_id]
+            doc_weight = self._weight(doc, now)
+            for term in doc.terms:
+                df = len(self._postings[term])
+                if len(term) < 3 or (n >= _GENERIC_MIN_DOCS and df > n * _GENERIC_SHARE):
+                    continue
+                score = self._postings[term][doc_id] * math.log(1 + n / df) * doc_weight
+                weights[term] += score
+                spread[term] += 1
+                if score > best.get(term, (0.0, -1))[0]:
+                    best[term] = (score, doc_id)
+        ranked = sorted((t for t in weights if spread[t] >= 2), key=lambda t: (-weights[t], t))[:limit]
+        topics = []
+        for term in ranked:
+            doc = self._docs[best[term][1]]
+            message = doc.message
+            evidence = Evidence(
+                message_id=message.id,
+                channel_id=message.channel_id,
+                url=message.web_url,
+                snippet=snippet(message.text, [term]),
+                created_at=message.created_at,
+                reactions=doc.reactions,
+                is_answer=doc.is_answer,
+            )
+            topics.append(PersonTopic(_surface_form(term, message), round(weights[term], 3), evidence))
+        return topics
 
     def _score_documents(self, query_terms: Sequence[str]) -> dict[int, float]:
         scores: dict[int, float] = defaultdict(float)
@@ -232,3 +287,11 @@ def _evidence(scored: list[tuple[float, _Doc]], query_terms: Sequence[str]) -> l
         if len(chosen) == _EVIDENCE_PER_PERSON:
             break
     return chosen
+
+
+def _surface_form(term: str, message: Message) -> str:
+    """The word as the person wrote it (stems are for matching, not for showing)."""
+    for word in tokenize(f"{message.subject or ''} {message.text}"):
+        if stem(word) == term:
+            return word
+    return term

@@ -55,6 +55,20 @@ MANIFEST_COMMANDS: tuple[ManifestCommand, ...] = (
     ManifestCommand("piilota minut", "Älä ehdota minua kenellekään (näytä minut peruu)", "fi"),
     ManifestCommand("show me", "Suggest me again when colleagues ask who knows", "en"),
     ManifestCommand("näytä minut", "Ehdota minua taas, kun kollegat kysyvät kuka osaa", "fi"),
+    ManifestCommand(
+        "what do you know about me",
+        "Why Seula may suggest you: your topics, the evidence, where you were suggested",
+        "en",
+    ),
+    ManifestCommand(
+        "mitä tiedät minusta",
+        "Miksi Seula voi ehdottaa sinua: aiheesi, perusteet ja missä sinua ehdotettiin",
+        "fi",
+    ),
+    ManifestCommand("forget me", "Erase everything Seula holds about you (asks you to confirm first)", "en"),
+    ManifestCommand(
+        "unohda minut", "Poista kaikki, mitä Seulalla on sinusta (kysyy ensin vahvistuksen)", "fi"
+    ),
 )
 
 

@@ -132,12 +132,37 @@ _STRINGS: Final[dict[str, dict[Language, str]]] = {
         "en": "Done: I have erased what I held about you and won't read your messages again.",
         "fi": "Valmis: poistin sinusta olleet tiedot enkä lue viestejäsi enää.",
     },
+    "profile.title": {"en": "What I know about you", "fi": "Mitä tiedän sinusta"},
+    "profile.intro": {
+        "en": "These are the topics I associate with you, from your own messages in public channels. "
+        "When colleagues ask about them, I may suggest you.",
+        "fi": "Nämä aiheet yhdistän sinuun omien viestiesi perusteella julkisilla kanavilla. "
+        "Kun kollegat kysyvät niistä, saatan ehdottaa sinua.",
+    },
+    "profile.none": {
+        "en": "I don't associate any topic with you yet: I haven't read enough of your messages.",
+        "fi": "En vielä yhdistä sinuun yhtään aihetta: en ole lukenut tarpeeksi viestejäsi.",
+    },
+    "profile.suggested.title": {"en": "Suggested lately (30 days)", "fi": "Ehdotettu viime aikoina (30 pv)"},
+    "profile.suggested.none": {
+        "en": "Not suggested to anyone lately.",
+        "fi": "Ei ehdotettu kenellekään viime aikoina.",
+    },
+    "profile.suggested.item": {"en": "{topic} ({times}×)", "fi": "{topic} ({times}×)"},
+    "profile.hidden": {
+        "en": "You are hidden: I suggest you to no one. Say **show me** to change that.",
+        "fi": "Olet piilotettu: en ehdota sinua kenellekään. Sano **näytä minut**, niin muutan sen.",
+    },
+    "profile.visible": {
+        "en": "Say **hide me** to never be suggested, or **forget me** to erase all of this.",
+        "fi": "Sano **piilota minut**, niin en ehdota sinua, tai **unohda minut**, niin poistan "
+        "kaiken tämän.",
+    },
     "not_yet": {
         "en": "**{feature}** isn't available in this version of Seula yet.",
         "fi": "**{feature}** ei ole vielä käytettävissä tässä Seulan versiossa.",
     },
     "feature.team_summary": {"en": "Team summary", "fi": "Tiimin yhteenveto"},
-    "feature.my_profile": {"en": "Your profile", "fi": "Profiilisi"},
     "feature.nudges": {"en": "Weekly nudges", "fi": "Viikoittaiset muistutukset"},
     "error.generic": {
         "en": "Sorry, something went wrong on my side. Please try again in a moment.",

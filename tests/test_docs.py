@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands import Help, HideMe, ShowMe, Unknown, WhoKnows, parse_command
+from bot.commands import ForgetMe, Help, HideMe, MyProfile, ShowMe, Unknown, WhoKnows, parse_command
 from bot.manifest_package import MANIFEST_COMMANDS
 from bot.settings import settings_documentation
 from cards.help_card import build_help_card
@@ -37,7 +37,7 @@ def test_every_manifest_command_is_understood_and_listed_in_help(command: object
     language = command.language  # type: ignore[attr-defined]
     parsed = parse_command(title if title not in ("who knows", "kuka osaa") else f"{title} kubernetes")
     assert not isinstance(parsed, Unknown), title
-    assert isinstance(parsed, (WhoKnows, Help, HideMe, ShowMe))
+    assert isinstance(parsed, (WhoKnows, Help, HideMe, ShowMe, MyProfile, ForgetMe))
     assert parsed.language == language
     commands = [(c.title, c.description) for c in MANIFEST_COMMANDS if c.language == language]
     help_card = json.dumps(build_help_card(language, commands), ensure_ascii=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,7 @@ async def every_value(database_url: str) -> list[str]:
 async def loaded(store: Store) -> Store:
     await store.load_stop_list(TEST_SECRET_KEY.encode())
     await import_json_lines(store, jsonl(tenant()))
+    await store.record_suggestions([ANNA[0], BEN[0]], "kubernetes", datetime(2026, 11, 1, tzinfo=UTC))
     return store
 
 

@@ -172,6 +172,10 @@ def test_manifest_commands_fit_the_teams_command_menu() -> None:
         "piilota minut",
         "show me",
         "näytä minut",
+        "what do you know about me",
+        "mitä tiedät minusta",
+        "forget me",
+        "unohda minut",
     ]
     assert {command.language for command in MANIFEST_COMMANDS} == {"en", "fi"}
     for command in MANIFEST_COMMANDS:
@@ -258,9 +262,9 @@ def test_more_than_twelve_commands_in_a_list_are_refused(manifest: dict[str, Any
 
 def test_a_duplicate_command_title_is_refused(manifest: dict[str, Any]) -> None:
     commands = manifest["bots"][0]["commandLists"][0]["commands"]
-    commands.append({"title": "Help", "description": "again"})
+    commands[-1] = {"title": "Help", "description": "again"}
     assert violations_of(manifest) == (
-        "$.bots[0].commandLists[0].commands[8].title: 'Help' appears twice in this list",
+        "$.bots[0].commandLists[0].commands[11].title: 'Help' appears twice in this list",
     )
 
 

@@ -326,3 +326,22 @@ async def test_forget_me_asks_first_then_erases_only_the_person_who_confirms(
     assert BEN[0] in people
     await post(personal_message("who knows kubernetes", user=CAROL))
     assert ANNA[1] not in card_text(connector.cards()[-1])
+
+
+async def test_what_do_you_know_about_me_shows_topics_evidence_and_suggestions(
+    post: Post, connector: LoopbackConnector
+) -> None:
+    await post(personal_message("who knows kubernetes", user=CAROL))
+    await post(personal_message("what do you know about me", user=ANNA))
+    profile = card_text(connector.cards()[-1])
+    assert "What I know about you" in profile
+    assert "kubectl" in profile or "kubernetes" in profile, "a topic from her own answers"
+    assert "https://teams.microsoft.com/l/message/" in profile, "each topic links to her message"
+    assert "kubernetes (1×)" in profile, "she sees where she was suggested"
+    assert CAROL[0] not in profile, "but not who asked"
+    assert CAROL[1] not in profile
+
+
+async def test_miksi_minut_listataan_answers_in_finnish(post: Post, connector: LoopbackConnector) -> None:
+    await post(personal_message("mitä tiedät minusta", user=BEN, locale="fi-FI"))
+    assert "Mitä tiedän sinusta" in card_text(connector.cards()[-1])

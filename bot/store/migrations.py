@@ -147,7 +147,17 @@ def _0003_erasure(op: Operations) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_0001_initial, _0002_graph_sync, _0003_erasure)
+def _0004_suggestions(op: Operations) -> None:
+    op.create_table(
+        "suggestions",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("at", UTCDateTime, nullable=False),
+        sa.Column("person_id", sa.String(64), nullable=False, index=True),
+        sa.Column("topic", sa.Text, nullable=False),
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (_0001_initial, _0002_graph_sync, _0003_erasure, _0004_suggestions)
 
 
 def schema_version(connection: sa.Connection) -> int:

@@ -157,6 +157,15 @@ audit_log = sa.Table(
     sa.Column("detail", sa.JSON, nullable=False),
 )
 
+suggestions = sa.Table(
+    "suggestions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("person_id", sa.String(64), nullable=False, index=True),
+    sa.Column("topic", sa.Text, nullable=False),
+)
+
 person_settings = sa.Table(
     "person_settings",
     metadata,

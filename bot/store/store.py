@@ -277,6 +277,11 @@ class Store:
             counts["conversations"] = (
                 await connection.execute(sa.delete(c).where(c.c.user_id == person_id))
             ).rowcount
+            counts["suggestions"] = (
+                await connection.execute(
+                    sa.delete(schema.suggestions).where(schema.suggestions.c.person_id == person_id)
+                )
+            ).rowcount
             counts["settings"] = (
                 await connection.execute(
                     sa.delete(schema.person_settings).where(schema.person_settings.c.person_id == person_id)
@@ -303,6 +308,28 @@ class Store:
         self.stop_list.add(person_hash)
         await self._flush_deleted_pages()
         return counts
+
+    async def record_suggestions(self, person_ids: Iterable[str], topic: str, at: datetime) -> None:
+        """Remember that these people were suggested for `topic` (who asked is not kept)."""
+        rows = [
+            {"at": at, "person_id": pid, "topic": topic[:200]} for pid in person_ids if not self._blocked(pid)
+        ]
+        if rows:
+            async with self._engine.begin() as connection:
+                await connection.execute(sa.insert(schema.suggestions), rows)
+
+    async def suggestions_of(self, person_id: str, since: datetime) -> list[tuple[str, int, datetime]]:
+        """(topic, times, last time) a person was suggested since `since`, most frequent first."""
+        s = schema.suggestions
+        query = (
+            sa.select(s.c.topic, sa.func.count().label("times"), sa.func.max(s.c.at).label("last"))
+            .where(s.c.person_id == person_id, s.c.at >= since)
+            .group_by(s.c.topic)
+            .order_by(sa.func.count().desc(), s.c.topic)
+        )
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [(row.topic, int(row.times), row.last) for row in rows]
 
     async def audit_entries(self, action: str | None = None) -> list[tuple[datetime, str, dict[str, Any]]]:
         """The audit log, oldest first (erasures, and later summary requests)."""
