@@ -173,8 +173,8 @@ class Store:
             for channel, team in sorted(team_by_channel.items())
         ]
         async with self._engine.begin() as connection:
-            for chunk in _chunks(rows, _BATCH_ROWS):
-                await connection.execute(self._insert(schema.channels).values(chunk).on_conflict_do_nothing())
+            if rows:
+                await connection.execute(self._insert(schema.channels).on_conflict_do_nothing(), rows)
 
     async def upsert_messages(self, messages: Iterable[Message]) -> int:
         """Insert or replace messages by (channel, id) with their reactions; deleted ones keep no text."""
@@ -187,13 +187,16 @@ class Store:
         rows = [_message_row(message) for message in batch]
         async with self._engine.begin() as connection:
             await self._upsert(connection, schema.messages, rows, ["channel_id", "id"])
-            for chunk in _chunks(batch, _BATCH_ROWS):
-                keys = [(m.channel_id, m.id) for m in chunk]
-                await connection.execute(
-                    sa.delete(schema.reactions).where(
-                        sa.tuple_(schema.reactions.c.channel_id, schema.reactions.c.message_id).in_(keys)
+            # Per channel, so the delete seeks on the primary key's prefix (a tuple IN scans on SQLite).
+            ids_by_channel: dict[str, list[str]] = defaultdict(list)
+            for m in batch:
+                ids_by_channel[m.channel_id].append(m.id)
+            r = schema.reactions
+            for channel_id, ids in ids_by_channel.items():
+                for chunk in _chunks(ids, _BATCH_ROWS):
+                    await connection.execute(
+                        sa.delete(r).where(r.c.channel_id == channel_id, r.c.message_id.in_(chunk))
                     )
-                )
             reaction_rows = [
                 {
                     "channel_id": m.channel_id,
@@ -593,13 +596,14 @@ class Store:
         """Insert rows, or update the existing ones except for their `keys` and the `keep` columns."""
         if not rows:
             return
-        for chunk in _chunks(_last_per_key(rows, keys), _BATCH_ROWS):
-            statement = self._insert(table).values(chunk)
-            # Only the columns given are updated: others (e.g. `welcomed_at`) keep what the row had.
-            updates = {
-                name: statement.excluded[name] for name in chunk[0] if name not in keys and name not in keep
-            }
-            await connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=updates))
+        unique = _last_per_key(rows, keys)
+        statement = self._insert(table)
+        # Only the columns given are updated: others (e.g. `welcomed_at`) keep what the row had.
+        updates = {
+            name: statement.excluded[name] for name in unique[0] if name not in keys and name not in keep
+        }
+        # One statement for all rows: SQLAlchemy compiles it once and batches the rows ("insertmanyvalues").
+        await connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=updates), unique)
 
 
 def _make_parent_folder(database: str) -> None:
