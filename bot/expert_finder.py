@@ -94,12 +94,9 @@ class ExpertFinder:
         assert self._index is not None
         query_terms = tuple(terms(topic)) or tuple(terms(query))
         exclude = self._hidden | ({asker_id} if asker_id else frozenset())
-        matches = self._index.search(query_terms, now=self._clock(), exclude=exclude, people=self._people)
+        total, matches = self._index.search(
+            query_terms, now=self._clock(), exclude=exclude, people=self._people, limit=limit, offset=offset
+        )
         return ExpertAnswer(
-            query=query,
-            topic=topic,
-            terms=query_terms,
-            experts=tuple(matches[offset : offset + limit]),
-            offset=offset,
-            total=len(matches),
+            query=query, topic=topic, terms=query_terms, experts=tuple(matches), offset=offset, total=total
         )

@@ -121,8 +121,13 @@ class ExpertIndex:
         now: datetime,
         exclude: frozenset[str] = frozenset(),
         people: dict[str, Person] | None = None,
-    ) -> list[ExpertMatch]:
-        """Everyone with matching messages, best first; excluded and disabled people are left out."""
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> tuple[int, list[ExpertMatch]]:
+        """How many people match, and the `limit` best from `offset` on; excluded and disabled ones left out.
+
+        Evidence (snippets) is built only for the people returned: it is most of a query's cost otherwise.
+        """
         people = people or {}
         doc_scores = self._score_documents(query_terms)
         by_person: dict[str, list[tuple[float, _Doc]]] = defaultdict(list)
@@ -135,12 +140,20 @@ class ExpertIndex:
             if person is not None and not person.account_enabled:
                 continue
             by_person[author].append((relevance * self._weight(doc, now), doc))
+        ranked = []
+        for author, scored in by_person.items():
+            scored.sort(key=lambda item: (-item[0], item[1].message.id))
+            person = people.get(author)
+            name = person.display_name if person else (scored[0][1].message.author_name or author)
+            score = round(sum(value for value, _ in scored[:_MESSAGES_PER_PERSON]), 4)
+            ranked.append((-score, name, author, scored))
+        ranked.sort(key=lambda item: item[:3])
+        chosen = ranked[offset:] if limit is None else ranked[offset : offset + limit]
         matches = [
-            self._match(author, scored, query_terms, people.get(author))
-            for author, scored in by_person.items()
+            self._match(author, name, -negative, scored, query_terms, people.get(author))
+            for negative, name, author, scored in chosen
         ]
-        matches.sort(key=lambda m: (-m.score, m.name, m.person_id))
-        return matches
+        return len(ranked), matches
 
     def topics_of(self, person_id: str, now: datetime, limit: int = 5) -> list[PersonTopic]:
         """The words that set a person's messages apart, each with their best message on it.
@@ -236,9 +249,13 @@ class ExpertIndex:
 
     @staticmethod
     def _match(
-        author: str, scored: list[tuple[float, _Doc]], query_terms: Sequence[str], person: Person | None
+        author: str,
+        name: str,
+        score: float,
+        scored: list[tuple[float, _Doc]],
+        query_terms: Sequence[str],
+        person: Person | None,
     ) -> ExpertMatch:
-        scored.sort(key=lambda item: (-item[0], item[1].message.id))
         best = scored[:_MESSAGES_PER_PERSON]
         evidence = tuple(
             Evidence(
@@ -252,11 +269,10 @@ class ExpertIndex:
             )
             for doc, text in _evidence(best, query_terms)
         )
-        name = person.display_name if person else (best[0][1].message.author_name or author)
         return ExpertMatch(
             person_id=author,
             name=name,
-            score=round(sum(score for score, _ in best), 4),
+            score=score,
             evidence=evidence,
             answers=sum(1 for _, doc in scored if doc.is_answer),
             reactions=sum(doc.reactions for _, doc in scored),
