@@ -1,7 +1,7 @@
 """Who knows X: a simple, explainable ranking of people over what they wrote in channels.
 
 Each message is a document (a reply also carries its thread's subject, so an answer matches the question it
-answers); messages are scored with BM25 and each person's best-matching messages are summed, weighted by
+answers); messages are scored with BM25 and all of each person's matching messages are summed, weighted by
 whether they answered someone else's thread, how colleagues reacted, and how recent they are. The top
 messages are the evidence shown on the card. Pure: no I/O, no clock (`now` is an argument).
 """
@@ -20,9 +20,10 @@ from bot.text import snippet, stem, terms, tokenize
 
 _K1 = 1.2
 _B = 0.75
-_MESSAGES_PER_PERSON = 10  # a person's score sums their best few messages, so volume alone cannot win
+# Every matching message counts: on real Q&A data (bench/expertise_eval.py) capping a person at their best
+# few messages lost more than it protected against prolific people; reactions and answers are capped below.
+_EVIDENCE_CANDIDATES = 10
 _ANSWER_WEIGHT = 1.6  # a reply in someone else's thread is an answer: the strongest sign of knowing
-_QUESTION_WEIGHT = 0.3  # asking about a topic shows interest, not knowledge
 _REACTION_WEIGHT = 0.12
 _REACTION_CAP = 10
 _HALF_LIFE_DAYS = 180.0
@@ -74,7 +75,6 @@ class _Doc:
     message: Message
     length: int
     is_answer: bool
-    is_question: bool
     reactions: int
     terms: tuple[str, ...]
 
@@ -99,10 +99,9 @@ class ExpertIndex:
             if not words:
                 continue
             doc_id = len(self._docs)
-            is_question = message.is_root and "?" in message.text
             others = {r.user_id for r in message.reactions if r.user_id != message.author_id}
             counted = Counter(words)
-            self._docs.append(_Doc(message, len(words), is_answer, is_question, len(others), tuple(counted)))
+            self._docs.append(_Doc(message, len(words), is_answer, len(others), tuple(counted)))
             self._by_author[message.author_id or ""].append(doc_id)
             total_length += len(words)
             for word, count in counted.items():
@@ -145,7 +144,7 @@ class ExpertIndex:
             scored.sort(key=lambda item: (-item[0], item[1].message.id))
             person = people.get(author)
             name = person.display_name if person else (scored[0][1].message.author_name or author)
-            score = round(sum(value for value, _ in scored[:_MESSAGES_PER_PERSON]), 4)
+            score = round(sum(value for value, _ in scored), 4)
             ranked.append((-score, name, author, scored))
         ranked.sort(key=lambda item: item[:3])
         chosen = ranked[offset:] if limit is None else ranked[offset : offset + limit]
@@ -243,7 +242,8 @@ class ExpertIndex:
     def _weight(doc: _Doc, now: datetime) -> float:
         age_days = max(0.0, (now - doc.message.created_at).total_seconds() / 86400)
         recency: float = 0.5 + 0.5 * 0.5 ** (age_days / _HALF_LIFE_DAYS)
-        answer = _ANSWER_WEIGHT if doc.is_answer else _QUESTION_WEIGHT if doc.is_question else 1.0
+        # Asking counts as much as posting: on real data people ask about what they go on to master.
+        answer = _ANSWER_WEIGHT if doc.is_answer else 1.0
         reception = 1 + _REACTION_WEIGHT * min(doc.reactions, _REACTION_CAP)
         return recency * answer * reception
 
@@ -256,7 +256,7 @@ class ExpertIndex:
         query_terms: Sequence[str],
         person: Person | None,
     ) -> ExpertMatch:
-        best = scored[:_MESSAGES_PER_PERSON]
+        best = scored[:_EVIDENCE_CANDIDATES]
         evidence = tuple(
             Evidence(
                 message_id=doc.message.id,
