@@ -15,7 +15,14 @@ from typing import Any, TextIO
 
 from aiohttp import web
 
-from bot.bootstrap import Services, load_demo_tenant_if_empty, open_graph_sync, open_services
+from bot.bootstrap import (
+    Services,
+    load_demo_tenant_if_empty,
+    open_graph_sync,
+    open_services,
+    purge_expired,
+    utc_now,
+)
 from bot.commands import WhoKnows, parse_command
 from bot.expert_finder import ExpertAnswer
 from bot.graph.client import GraphError
@@ -203,6 +210,9 @@ async def _sync(services: Services, as_json: bool) -> int:
     try:
         async with open_graph_sync(settings, services.store, progress) as sync:
             report = await sync.run(force=True)
+        purged = await purge_expired(settings, services.store, utc_now())
+        if purged:
+            progress(f"Retention: deleted {purged} messages older than {settings.retention_days} days")
     except GraphError as error:
         logger.error("Sync failed: %s", error)
         return 1

@@ -10,7 +10,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.assistant import Assistant
 from bot.demo import write_demo_tenant
@@ -83,6 +83,16 @@ async def open_graph_sync(
         await connection.close()
 
 
+async def purge_expired(settings: Settings, store: Store, now: datetime) -> int:
+    """Apply the retention window (RETENTION_DAYS); return how many messages were deleted."""
+    if not settings.retention_days:
+        return 0
+    purged = await store.purge_before(now - timedelta(days=settings.retention_days))
+    if purged:
+        logger.info("Retention: deleted %d messages older than %d days", purged, settings.retention_days)
+    return purged
+
+
 async def load_demo_tenant_if_empty(settings: Settings, store: Store) -> ImportReport | None:
     """On first start without Graph credentials, fill the empty store with the generated demo tenant."""
     if not settings.demo_enabled or not await store.is_empty():
@@ -90,7 +100,9 @@ async def load_demo_tenant_if_empty(settings: Settings, store: Store) -> ImportR
     started = time.perf_counter()
     path = settings.data_dir / "demo-tenant.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = write_demo_tenant(path)
+    # The demo's year ends today (at midnight, so a day's runs agree): it stays recent, inside RETENTION_DAYS.
+    today = utc_now().replace(hour=0, minute=0, second=0, microsecond=0)
+    lines = await asyncio.to_thread(write_demo_tenant, path, now=today)
     logger.info("Generated the demo tenant: %d Graph objects in %s", lines, path)
     report = await import_file(store, path)
     logger.info("Loaded the demo tenant in %.1f s", time.perf_counter() - started)

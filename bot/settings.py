@@ -133,6 +133,11 @@ class Settings:
         "off",
         "`on` also reads private and shared channels; `off` (default) reads standard channels only.",
     )
+    retention_days: int = _setting(
+        "RETENTION_DAYS",
+        "730",
+        "Messages older than this many days are deleted with their reactions, hourly (0 keeps everything).",
+    )
     sync_interval_hours: int = _setting(
         "SYNC_INTERVAL_HOURS",
         "24",
@@ -233,6 +238,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: Path | 
         graph_teams_excluded=parse("graph_teams_excluded", _guid_set),
         graph_channels_excluded=parse("graph_channels_excluded", _id_set),
         graph_private_channels=parse("graph_private_channels", _on_off),
+        retention_days=parse("retention_days", _int_between(0, 36500)),
         sync_interval_hours=parse("sync_interval_hours", _int_between(1, 168)),
         graph_max_rps=parse("graph_max_rps", _int_between(1, 200)),
         graph_channel_rps=parse("graph_channel_rps", _int_between(1, 4)),

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from bot.bootstrap import Services, load_demo_tenant_if_empty, open_graph_sync
+from bot.bootstrap import Services, load_demo_tenant_if_empty, open_graph_sync, purge_expired, utc_now
 from bot.teams.endpoint import MAX_ACTIVITY_BYTES, TeamsEndpoint
 
 logger = logging.getLogger(__name__)
@@ -42,7 +42,26 @@ def create_app(services: Services) -> web.Application:
     app.cleanup_ctx.append(_startup_work(lambda: _prepare(services)))
     if services.settings.graph_configured:
         app.cleanup_ctx.append(_scheduled_sync)
+    app.cleanup_ctx.append(_retention)
     return app
+
+
+async def _retention(app: web.Application) -> AsyncIterator[None]:
+    """The `retention` job: hourly, delete what is older than RETENTION_DAYS."""
+    services = app[services_key]
+
+    async def loop() -> None:
+        while True:
+            try:
+                await purge_expired(services.settings, services.store, utc_now())
+            except Exception:
+                logger.exception("Retention purge failed; it runs again in an hour")
+            await asyncio.sleep(SYNC_PASS_SECONDS)
+
+    task = asyncio.create_task(loop(), name="retention")
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 async def _scheduled_sync(app: web.Application) -> AsyncIterator[None]:

@@ -184,3 +184,17 @@ async def test_a_conversation_is_welcomed_once_until_it_is_forgotten(store: Stor
     await store.delete_conversation("a:1")
     await store.save_conversation(record)
     assert await store.mark_welcomed("a:1") is True, "a reinstall is welcomed again"
+
+
+async def test_retention_deletes_old_messages_their_reactions_and_old_suggestions(store: Store) -> None:
+    old = message("1", created_at=T0 - timedelta(days=800), reactions=(Reaction("bob", "like"),))
+    recent = message("2", reactions=(Reaction("bob", "like"),))
+    await store.upsert_messages([old, recent])
+    await store.record_suggestions(["alice"], "helm", T0 - timedelta(days=800))
+    await store.record_suggestions(["alice"], "kubernetes", T0)
+    assert await store.purge_before(T0 - timedelta(days=730)) == 1
+    assert [m.id async for m in store.iter_messages()] == ["2"]
+    assert (await store.stats()).reactions == 1
+    assert [topic for topic, _, _ in await store.suggestions_of("alice", T0 - timedelta(days=3650))] == [
+        "kubernetes"
+    ]

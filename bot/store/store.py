@@ -334,6 +334,27 @@ class Store:
             rows = (await connection.execute(query)).all()
         return [(row.topic, int(row.times), row.last) for row in rows]
 
+    async def purge_before(self, cutoff: datetime) -> int:
+        """Delete messages created before `cutoff`, their reactions and older suggestions; return how many."""
+        m, r = schema.messages, schema.reactions
+        async with self._engine.begin() as connection:
+            old = (
+                await connection.execute(sa.select(m.c.channel_id, m.c.id).where(m.c.created_at < cutoff))
+            ).all()
+            by_channel: dict[str, list[str]] = defaultdict(list)
+            for channel_id, message_id in old:
+                by_channel[channel_id].append(message_id)
+            for channel_id, ids in by_channel.items():
+                for chunk in _chunks(ids, _BATCH_ROWS):
+                    await connection.execute(
+                        sa.delete(r).where(r.c.channel_id == channel_id, r.c.message_id.in_(chunk))
+                    )
+            await connection.execute(sa.delete(m).where(m.c.created_at < cutoff))
+            await connection.execute(sa.delete(schema.suggestions).where(schema.suggestions.c.at < cutoff))
+        if old:
+            await self._flush_deleted_pages()
+        return len(old)
+
     async def audit_entries(self, action: str | None = None) -> list[tuple[datetime, str, dict[str, Any]]]:
         """The audit log, oldest first (erasures, and later summary requests)."""
         query = sa.select(schema.audit_log).order_by(schema.audit_log.c.id)
