@@ -9,7 +9,6 @@ import logging
 import sys
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -283,13 +282,7 @@ def _print(text: str) -> None:
 
 
 def _print_json(body: Any) -> None:
-    sys.stdout.write(json.dumps(body, ensure_ascii=False, default=_json_default) + "\n")
-
-
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "__dataclass_fields__"):
-        return asdict(value)
-    return str(value)
+    sys.stdout.write(json.dumps(body, ensure_ascii=False) + "\n")
 
 
 def _parser() -> argparse.ArgumentParser:

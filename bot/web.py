@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from aiohttp import web
 
@@ -21,7 +21,6 @@ class Readiness:
 
     ready: bool = False
     error: str | None = None
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
 
 _STARTUP_GRACE_SECONDS = 5.0
@@ -106,7 +105,6 @@ def _startup_work(
                 logger.info("Seula is ready")
 
         task = asyncio.create_task(run())
-        readiness.tasks.add(task)
         yield
         # Let short startup work finish: a database call cancelled midway can strand its connection.
         await asyncio.wait({task}, timeout=_STARTUP_GRACE_SECONDS)
