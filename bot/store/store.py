@@ -20,6 +20,7 @@ from bot.erasure import StopList
 from bot.model import Channel, ChannelSync, ConversationRecord, Message, Person, Reaction, Team
 from bot.store import schema
 from bot.store.migrations import apply_migrations
+from bot.visibility import PersonVisibility
 
 logger = logging.getLogger(__name__)
 
@@ -290,6 +291,13 @@ class Store:
                     sa.delete(schema.person_settings).where(schema.person_settings.c.person_id == person_id)
                 )
             ).rowcount
+            counts["hidden_topics"] = (
+                await connection.execute(
+                    sa.delete(schema.person_hidden_topics).where(
+                        schema.person_hidden_topics.c.person_id == person_id
+                    )
+                )
+            ).rowcount
             await connection.execute(
                 sa.update(schema.people)
                 .where(schema.people.c.manager_id == person_id)
@@ -441,10 +449,48 @@ class Store:
             await self._upsert(connection, schema.sync_cursors, [{"name": name, "at": at}], ["name"])
 
     async def set_hidden(self, person_id: str, hidden: bool) -> None:
-        """Hide a person from every suggestion, or show them again."""
-        row = {"person_id": person_id, "hidden": hidden, "updated_at": datetime.now(UTC)}
+        """Hide a person from every suggestion ("hide me"), or show them again and record their consent."""
+        await self._set_choices(person_id, hidden=hidden, opted_in=not hidden)
+
+    async def set_team_only(self, person_id: str, team_only: bool) -> None:
+        """Show a person only to their own team, or to everyone their other choices allow."""
+        await self._set_choices(person_id, team_only=team_only)
+
+    async def hide_topic(self, person_id: str, topic: str) -> None:
+        """Never suggest a person for `topic` (kept as written, lowercased)."""
+        if self._blocked(person_id):
+            return
+        now = datetime.now(UTC)
+        row = {"person_id": person_id, "topic": _topic_key(topic), "hidden_at": now}
         async with self._engine.begin() as connection:
-            await self._upsert(connection, schema.person_settings, [row], ["person_id"])
+            await self._upsert(connection, schema.person_hidden_topics, [row], ["person_id", "topic"])
+            await self._touch_choices(connection, person_id, now)
+
+    async def show_topic(self, person_id: str, topic: str) -> bool:
+        """Undo `hide_topic`; False when the topic was not hidden."""
+        h = schema.person_hidden_topics
+        async with self._engine.begin() as connection:
+            removed = await connection.execute(
+                sa.delete(h).where(h.c.person_id == person_id, h.c.topic == _topic_key(topic))
+            )
+            if removed.rowcount:
+                await self._touch_choices(connection, person_id, datetime.now(UTC))
+        return bool(removed.rowcount)
+
+    async def _set_choices(self, person_id: str, **choices: bool) -> None:
+        if self._blocked(person_id):
+            return
+        row = {"person_id": person_id, "hidden": False, "updated_at": datetime.now(UTC), **choices}
+        # A new row starts from no choices; an existing one changes only the choices given.
+        keep = frozenset({"hidden", "opted_in", "team_only"}) - choices.keys()
+        async with self._engine.begin() as connection:
+            await self._upsert(connection, schema.person_settings, [row], ["person_id"], keep=keep)
+
+    async def _touch_choices(self, connection: AsyncConnection, person_id: str, now: datetime) -> None:
+        # The settings row's updated_at is what other replicas watch (content_version) to pick up a change.
+        row = {"person_id": person_id, "hidden": False, "updated_at": now}
+        keep = frozenset({"hidden", "opted_in", "team_only"})
+        await self._upsert(connection, schema.person_settings, [row], ["person_id"], keep=keep)
 
     # --- reads --------------------------------------------------------------------------------------------
 
@@ -516,6 +562,25 @@ class Store:
                 sa.select(schema.person_settings.c.person_id).where(schema.person_settings.c.hidden.is_(True))
             )
             return frozenset(row.person_id for row in rows)
+
+    async def visibility_choices(self) -> dict[str, PersonVisibility]:
+        """Everyone's own visibility choices, by person id (people who made none are left out)."""
+        s, h = schema.person_settings, schema.person_hidden_topics
+        async with self._engine.connect() as connection:
+            settings = (await connection.execute(sa.select(s))).all()
+            topics = (await connection.execute(sa.select(h).order_by(h.c.person_id, h.c.topic))).all()
+        hidden_topics: dict[str, list[str]] = defaultdict(list)
+        for row in topics:
+            hidden_topics[row.person_id].append(row.topic)
+        return {
+            row.person_id: PersonVisibility(
+                hidden=bool(row.hidden),
+                opted_in=bool(row.opted_in),
+                hidden_topics=tuple(hidden_topics.get(row.person_id, ())),
+                team_only=bool(row.team_only),
+            )
+            for row in settings
+        }
 
     async def content_version(self) -> tuple[object, ...]:
         """A cheap fingerprint of messages, people and settings: it changes whenever any of them does."""
@@ -659,6 +724,10 @@ def _unique_reactions(reactions: Iterable[Reaction]) -> list[Reaction]:
     for reaction in reactions:
         seen.setdefault((reaction.user_id, reaction.reaction_type), reaction)
     return list(seen.values())
+
+
+def _topic_key(topic: str) -> str:
+    return " ".join(topic.split()).casefold()[:200]
 
 
 def _safe_url(url: str) -> str:
