@@ -198,3 +198,17 @@ async def test_retention_deletes_old_messages_their_reactions_and_old_suggestion
     assert [topic for topic, _, _ in await store.suggestions_of("alice", T0 - timedelta(days=3650))] == [
         "kubernetes"
     ]
+
+
+async def test_text_with_nul_characters_is_stored_on_both_engines(store: Store) -> None:
+    # Regression (found by tests/test_endpoint_fuzz.py): PostgreSQL text can't hold NUL, and a live channel
+    # message carrying one was lost and its turn failed.
+    await store.upsert_people([Person(id="alice", display_name="Al\x00ice")])
+    await store.upsert_messages([message("1", text="kube\x00rnetes", subject="S\x00")])
+    await store.record_suggestions(["alice"], "kube\x00rnetes", T0)
+    await store.hide_topic("alice", "ter\x00raform")
+    [stored] = [m async for m in store.iter_messages()]
+    assert (stored.text, stored.subject) == ("kubernetes", "S")
+    assert (await store.people())["alice"].display_name == "Alice"
+    assert (await store.visibility_choices())["alice"].hidden_topics == ("terraform",)
+    assert await store.show_topic("alice", "ter\x00raform")

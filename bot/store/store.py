@@ -210,6 +210,7 @@ class Store:
                 if m.deleted_at is None
                 for r in _unique_reactions(m.reactions)
             ]
+            reaction_rows = [_without_nul(row) for row in reaction_rows]
             for chunk in _chunks(reaction_rows, _BATCH_ROWS):
                 await connection.execute(sa.insert(schema.reactions), chunk)
         return len(rows)
@@ -323,7 +324,9 @@ class Store:
     async def record_suggestions(self, person_ids: Iterable[str], topic: str, at: datetime) -> None:
         """Remember that these people were suggested for `topic` (who asked is not kept)."""
         rows = [
-            {"at": at, "person_id": pid, "topic": topic[:200]} for pid in person_ids if not self._blocked(pid)
+            _without_nul({"at": at, "person_id": pid, "topic": topic[:200]})
+            for pid in person_ids
+            if not self._blocked(pid)
         ]
         if rows:
             async with self._engine.begin() as connection:
@@ -682,7 +685,7 @@ class Store:
         """Insert rows, or update the existing ones except for their `keys` and the `keep` columns."""
         if not rows:
             return
-        unique = _last_per_key(rows, keys)
+        unique = _last_per_key([_without_nul(row) for row in rows], keys)
         statement = self._insert(table)
         # Only the columns given are updated: others (e.g. `welcomed_at`) keep what the row had.
         updates = {
@@ -727,7 +730,15 @@ def _unique_reactions(reactions: Iterable[Reaction]) -> list[Reaction]:
 
 
 def _topic_key(topic: str) -> str:
-    return " ".join(topic.split()).casefold()[:200]
+    return " ".join(topic.replace("\x00", "").split()).casefold()[:200]
+
+
+def _without_nul(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with NUL characters removed from its text: PostgreSQL text can't hold them (SQLite can).
+
+    Teams delivers whatever a person typed, control characters included (found by the endpoint fuzz test).
+    """
+    return {key: value.replace("\x00", "") if isinstance(value, str) else value for key, value in row.items()}
 
 
 def _safe_url(url: str) -> str:
