@@ -61,7 +61,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     store = await Store.open(settings.database_url)
     try:
         await store.load_stop_list(await asyncio.to_thread(secret_key, settings))
-        finder = ExpertFinder(store, clock=utc_now)
+        finder = ExpertFinder(store, clock=utc_now, visibility_default=settings.visibility_default)
         assistant = Assistant(store, finder, settings.max_experts, settings.default_language, clock=utc_now)
         yield Services(settings, store, finder, assistant)
     finally:

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 
 from bot.model import Language
+from bot.visibility import VISIBILITY_DEFAULTS, VisibilityDefault
 
 T = TypeVar("T")
 
@@ -153,6 +154,12 @@ class Settings:
         "GRAPH_CHANNEL_RPS", "4", "Requests per second on one team or channel (Graph's limit is 4)."
     )
     max_experts: int = _setting("SEULA_MAX_EXPERTS", "5", "How many people an answer lists (1–8).")
+    visibility_default: VisibilityDefault = _setting(
+        "SEULA_VISIBILITY_DEFAULT",
+        "visible",
+        "`visible`: everyone may be suggested until they say hide me; `opt-in`: people are suggested only "
+        "after they say show me.",
+    )
 
     @property
     def auth_enabled(self) -> bool:
@@ -243,6 +250,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: Path | 
         graph_max_rps=parse("graph_max_rps", _int_between(1, 200)),
         graph_channel_rps=parse("graph_channel_rps", _int_between(1, 4)),
         max_experts=parse("max_experts", _int_between(1, 8)),
+        visibility_default=parse("visibility_default", _choice(*VISIBILITY_DEFAULTS, fold=True)),
     )
     _check_combinations(settings)
     return settings

@@ -8,7 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands import ForgetMe, Help, HideMe, MyProfile, ShowMe, Unknown, WhoKnows, parse_command
+from bot.commands import (
+    Command,
+    ForgetMe,
+    Help,
+    HideMe,
+    HideTopic,
+    MyProfile,
+    SetAudience,
+    ShowMe,
+    ShowTopic,
+    Unknown,
+    WhoKnows,
+    parse_command,
+)
 from bot.manifest_package import MANIFEST_COMMANDS
 from bot.settings import settings_documentation
 from cards.help_card import build_help_card
@@ -42,6 +55,28 @@ def test_every_manifest_command_is_understood_and_listed_in_help(command: object
     commands = [(c.title, c.description) for c in MANIFEST_COMMANDS if c.language == language]
     help_card = json.dumps(build_help_card(language, commands), ensure_ascii=False)
     assert title in help_card
+
+
+# Variants the menu's descriptions name (the menu holds only 12 commands), with what each must parse to.
+DESCRIBED_VARIANTS: list[tuple[str, str, Command]] = [
+    ("hide me", "hide me from X", HideTopic("kubernetes", "en")),
+    ("show me", "show me for X", ShowTopic("kubernetes", "en")),
+    ("show me", "show me only to my team", SetAudience(True, "en")),
+    ("show me", "show me to everyone", SetAudience(False, "en")),
+    ("piilota minut", "piilota minut aiheesta X", HideTopic("kubernetes", "fi")),
+    ("näytä minut", "näytä minut aiheesta X", ShowTopic("kubernetes", "fi")),
+    ("näytä minut", "näytä minut vain tiimilleni", SetAudience(True, "fi")),
+    ("näytä minut", "näytä minut kaikille", SetAudience(False, "fi")),
+]
+
+
+@pytest.mark.parametrize(("title", "variant", "expected"), DESCRIBED_VARIANTS, ids=lambda v: str(v))
+def test_every_variant_a_command_description_names_is_understood(
+    title: str, variant: str, expected: Command
+) -> None:
+    [command] = [c for c in MANIFEST_COMMANDS if c.title == title]
+    assert variant in command.description
+    assert parse_command(variant.replace(" X", " kubernetes")) == expected
 
 
 def test_the_readme_documents_every_cli_command() -> None:

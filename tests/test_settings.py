@@ -39,11 +39,17 @@ def test_defaults_run_the_embedded_demo_on_loopback() -> None:
         ({"GRAPH_BASE_URL": "http://graph.example.com/v1.0"}, "GRAPH_BASE_URL"),
         ({"GRAPH_TOKEN": "t"}, "GRAPH_TOKEN"),
         ({"SEULA_MAX_EXPERTS": "0"}, "SEULA_MAX_EXPERTS"),
+        ({"SEULA_VISIBILITY_DEFAULT": "hidden"}, "SEULA_VISIBILITY_DEFAULT"),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(environ: dict[str, str], named: str) -> None:
     with pytest.raises(SettingsError, match=named):
         load_settings(environ=environ)
+
+
+def test_the_visibility_default_is_visible_or_opt_in() -> None:
+    assert load_settings(environ={}).visibility_default == "visible"
+    assert load_settings(environ={"SEULA_VISIBILITY_DEFAULT": "Opt-In"}).visibility_default == "opt-in"
 
 
 def test_credentials_turn_authentication_on_and_open_the_port() -> None:

@@ -157,7 +157,35 @@ def _0004_suggestions(op: Operations) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_0001_initial, _0002_graph_sync, _0003_erasure, _0004_suggestions)
+def _0006_visibility(op: Operations) -> None:
+    # Who said "show me" (consent under the opt-in default) and who limited themselves to their team.
+    op.add_column(
+        "person_settings", sa.Column("opted_in", sa.Boolean, nullable=False, server_default=sa.false())
+    )
+    op.add_column(
+        "person_settings", sa.Column("team_only", sa.Boolean, nullable=False, server_default=sa.false())
+    )
+    # Before this migration a settings row said "hide me" or "show me": an unhidden row was a "show me".
+    op.execute(
+        sa.text("UPDATE person_settings SET opted_in = :yes WHERE hidden = :no").bindparams(
+            yes=True, no=False
+        )
+    )
+    op.create_table(
+        "person_hidden_topics",
+        sa.Column("person_id", sa.String(64), primary_key=True),
+        sa.Column("topic", sa.String(200), primary_key=True),
+        sa.Column("hidden_at", UTCDateTime, nullable=False),
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    _0001_initial,
+    _0002_graph_sync,
+    _0003_erasure,
+    _0004_suggestions,
+    _0006_visibility,
+)
 
 
 def schema_version(connection: sa.Connection) -> int:

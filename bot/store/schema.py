@@ -172,4 +172,14 @@ person_settings = sa.Table(
     sa.Column("person_id", sa.String(64), primary_key=True),
     sa.Column("hidden", sa.Boolean, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("opted_in", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("team_only", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+
+person_hidden_topics = sa.Table(
+    "person_hidden_topics",
+    metadata,
+    sa.Column("person_id", sa.String(64), primary_key=True),
+    sa.Column("topic", sa.String(200), primary_key=True),
+    sa.Column("hidden_at", UTCDateTime, nullable=False),
 )

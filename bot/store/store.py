@@ -20,6 +20,7 @@ from bot.erasure import StopList
 from bot.model import Channel, ChannelSync, ConversationRecord, Message, Person, Reaction, Team
 from bot.store import schema
 from bot.store.migrations import apply_migrations
+from bot.visibility import PersonVisibility
 
 logger = logging.getLogger(__name__)
 
@@ -209,6 +210,7 @@ class Store:
                 if m.deleted_at is None
                 for r in _unique_reactions(m.reactions)
             ]
+            reaction_rows = [_without_nul(row) for row in reaction_rows]
             for chunk in _chunks(reaction_rows, _BATCH_ROWS):
                 await connection.execute(sa.insert(schema.reactions), chunk)
         return len(rows)
@@ -290,6 +292,13 @@ class Store:
                     sa.delete(schema.person_settings).where(schema.person_settings.c.person_id == person_id)
                 )
             ).rowcount
+            counts["hidden_topics"] = (
+                await connection.execute(
+                    sa.delete(schema.person_hidden_topics).where(
+                        schema.person_hidden_topics.c.person_id == person_id
+                    )
+                )
+            ).rowcount
             await connection.execute(
                 sa.update(schema.people)
                 .where(schema.people.c.manager_id == person_id)
@@ -315,7 +324,9 @@ class Store:
     async def record_suggestions(self, person_ids: Iterable[str], topic: str, at: datetime) -> None:
         """Remember that these people were suggested for `topic` (who asked is not kept)."""
         rows = [
-            {"at": at, "person_id": pid, "topic": topic[:200]} for pid in person_ids if not self._blocked(pid)
+            _without_nul({"at": at, "person_id": pid, "topic": topic[:200]})
+            for pid in person_ids
+            if not self._blocked(pid)
         ]
         if rows:
             async with self._engine.begin() as connection:
@@ -441,10 +452,48 @@ class Store:
             await self._upsert(connection, schema.sync_cursors, [{"name": name, "at": at}], ["name"])
 
     async def set_hidden(self, person_id: str, hidden: bool) -> None:
-        """Hide a person from every suggestion, or show them again."""
-        row = {"person_id": person_id, "hidden": hidden, "updated_at": datetime.now(UTC)}
+        """Hide a person from every suggestion ("hide me"), or show them again and record their consent."""
+        await self._set_choices(person_id, hidden=hidden, opted_in=not hidden)
+
+    async def set_team_only(self, person_id: str, team_only: bool) -> None:
+        """Show a person only to their own team, or to everyone their other choices allow."""
+        await self._set_choices(person_id, team_only=team_only)
+
+    async def hide_topic(self, person_id: str, topic: str) -> None:
+        """Never suggest a person for `topic` (kept as written, lowercased)."""
+        if self._blocked(person_id):
+            return
+        now = datetime.now(UTC)
+        row = {"person_id": person_id, "topic": _topic_key(topic), "hidden_at": now}
         async with self._engine.begin() as connection:
-            await self._upsert(connection, schema.person_settings, [row], ["person_id"])
+            await self._upsert(connection, schema.person_hidden_topics, [row], ["person_id", "topic"])
+            await self._touch_choices(connection, person_id, now)
+
+    async def show_topic(self, person_id: str, topic: str) -> bool:
+        """Undo `hide_topic`; False when the topic was not hidden."""
+        h = schema.person_hidden_topics
+        async with self._engine.begin() as connection:
+            removed = await connection.execute(
+                sa.delete(h).where(h.c.person_id == person_id, h.c.topic == _topic_key(topic))
+            )
+            if removed.rowcount:
+                await self._touch_choices(connection, person_id, datetime.now(UTC))
+        return bool(removed.rowcount)
+
+    async def _set_choices(self, person_id: str, **choices: bool) -> None:
+        if self._blocked(person_id):
+            return
+        row = {"person_id": person_id, "hidden": False, "updated_at": datetime.now(UTC), **choices}
+        # A new row starts from no choices; an existing one changes only the choices given.
+        keep = frozenset({"hidden", "opted_in", "team_only"}) - choices.keys()
+        async with self._engine.begin() as connection:
+            await self._upsert(connection, schema.person_settings, [row], ["person_id"], keep=keep)
+
+    async def _touch_choices(self, connection: AsyncConnection, person_id: str, now: datetime) -> None:
+        # The settings row's updated_at is what other replicas watch (content_version) to pick up a change.
+        row = {"person_id": person_id, "hidden": False, "updated_at": now}
+        keep = frozenset({"hidden", "opted_in", "team_only"})
+        await self._upsert(connection, schema.person_settings, [row], ["person_id"], keep=keep)
 
     # --- reads --------------------------------------------------------------------------------------------
 
@@ -529,6 +578,25 @@ class Store:
                 sa.select(schema.person_settings.c.person_id).where(schema.person_settings.c.hidden.is_(True))
             )
             return frozenset(row.person_id for row in rows)
+
+    async def visibility_choices(self) -> dict[str, PersonVisibility]:
+        """Everyone's own visibility choices, by person id (people who made none are left out)."""
+        s, h = schema.person_settings, schema.person_hidden_topics
+        async with self._engine.connect() as connection:
+            settings = (await connection.execute(sa.select(s))).all()
+            topics = (await connection.execute(sa.select(h).order_by(h.c.person_id, h.c.topic))).all()
+        hidden_topics: dict[str, list[str]] = defaultdict(list)
+        for row in topics:
+            hidden_topics[row.person_id].append(row.topic)
+        return {
+            row.person_id: PersonVisibility(
+                hidden=bool(row.hidden),
+                opted_in=bool(row.opted_in),
+                hidden_topics=tuple(hidden_topics.get(row.person_id, ())),
+                team_only=bool(row.team_only),
+            )
+            for row in settings
+        }
 
     async def content_version(self) -> tuple[object, ...]:
         """A cheap fingerprint of messages, people and settings: it changes whenever any of them does."""
@@ -630,7 +698,7 @@ class Store:
         """Insert rows, or update the existing ones except for their `keys` and the `keep` columns."""
         if not rows:
             return
-        unique = _last_per_key(rows, keys)
+        unique = _last_per_key([_without_nul(row) for row in rows], keys)
         statement = self._insert(table)
         # Only the columns given are updated: others (e.g. `welcomed_at`) keep what the row had.
         updates = {
@@ -672,6 +740,18 @@ def _unique_reactions(reactions: Iterable[Reaction]) -> list[Reaction]:
     for reaction in reactions:
         seen.setdefault((reaction.user_id, reaction.reaction_type), reaction)
     return list(seen.values())
+
+
+def _topic_key(topic: str) -> str:
+    return " ".join(topic.replace("\x00", "").split()).casefold()[:200]
+
+
+def _without_nul(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with NUL characters removed from its text: PostgreSQL text can't hold them (SQLite can).
+
+    Teams delivers whatever a person typed, control characters included (found by the endpoint fuzz test).
+    """
+    return {key: value.replace("\x00", "") if isinstance(value, str) else value for key, value in row.items()}
 
 
 def _safe_url(url: str) -> str:
