@@ -522,7 +522,7 @@ class Store:
             o.c.status == "pending",
             o.c.next_attempt_at <= now,
             o.c.sending_since.is_(None),
-            sa.or_(o.c.lease_until.is_(None), o.c.lease_until < now),
+            sa.or_(o.c.lease_until.is_(None), o.c.lease_until <= now),
         )
         candidates = sa.select(o.c.id).where(claimable).order_by(o.c.next_attempt_at, o.c.id).limit(limit)
         if self.engine_name == "postgresql":
@@ -531,7 +531,7 @@ class Store:
         async with self._engine.begin() as connection:
             await connection.execute(
                 sa.update(o)
-                .where(o.c.status == "pending", o.c.sending_since.is_not(None), o.c.lease_until < now)
+                .where(o.c.status == "pending", o.c.sending_since.is_not(None), o.c.lease_until <= now)
                 .values(
                     status="uncertain",
                     lease_owner=None,
@@ -616,12 +616,16 @@ class Store:
                 )
 
     async def next_delivery_attempt_at(self) -> datetime | None:
-        """When the earliest pending item (not in flight) may next be tried, or None if none is pending."""
+        """When the earliest pending item (not in flight) may next be claimed, or None if none is pending."""
         o = schema.outbox
         async with self._engine.connect() as connection:
+            # An item leased to a replica that died becomes claimable when the lease runs out.
+            claimable_at = sa.case(
+                (o.c.lease_until > o.c.next_attempt_at, o.c.lease_until), else_=o.c.next_attempt_at
+            )
             earliest: datetime | None = (
                 await connection.execute(
-                    sa.select(sa.func.min(o.c.next_attempt_at)).where(
+                    sa.select(sa.func.min(claimable_at)).where(
                         o.c.status == "pending", o.c.sending_since.is_(None)
                     )
                 )
