@@ -697,17 +697,15 @@ class Store:
             conversation_id = (await connection.execute(query)).scalar_one_or_none()
         return None if conversation_id is None else await self.get_conversation(conversation_id)
 
-    async def tenant_service_url(self, tenant_id: str) -> str | None:
-        """The service URL Teams last used for any conversation in a tenant (to open new 1:1 chats)."""
+    async def latest_conversation(self, tenant_id: str | None = None) -> ConversationRecord | None:
+        """The conversation Teams last reached Seula in (in `tenant_id` if given): its service URL and bot."""
         c = schema.conversations
-        query = (
-            sa.select(c.c.service_url)
-            .where(c.c.tenant_id == tenant_id)
-            .order_by(c.c.updated_at.desc())
-            .limit(1)
-        )
+        query = sa.select(c.c.id).order_by(c.c.updated_at.desc()).limit(1)
+        if tenant_id is not None:
+            query = query.where(c.c.tenant_id == tenant_id)
         async with self._engine.connect() as connection:
-            return (await connection.execute(query)).scalar_one_or_none()
+            conversation_id = (await connection.execute(query)).scalar_one_or_none()
+        return None if conversation_id is None else await self.get_conversation(conversation_id)
 
     async def _finish_attempt(self, item_id: int, owner: str, **values: Any) -> None:
         o = schema.outbox
