@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
+from bot.bootstrap import open_services
 from bot.delivery import Delivery, DeliveryOptions, SendOutcome
 from bot.model import OutboxItem
 from bot.store import Store
+from bot.web import create_app
+from tests.conftest import make_settings
 from tests.fakes_delivery import FakeSender, FakeTime
 
 T0 = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
@@ -151,3 +155,18 @@ async def test_two_replicas_at_once_send_each_item_once(store: Store, database_u
     assert sender.delivered == dict.fromkeys(recipients, 1)
     assert sum(r.sent for r in reports) == 120
     assert all(r.sent for r in reports)  # both did a share
+
+
+async def test_the_delivery_job_sends_due_items_and_stops_cleanly(
+    database_url: str, aiohttp_client: Any
+) -> None:
+    sender = FakeSender()
+    async with open_services(make_settings(DATABASE_URL=database_url)) as services:
+        await plan(services.store, ["anna"], due_at=datetime.now(UTC) - timedelta(minutes=1))
+        d = Delivery(services.store, sender, OPTIONS, lambda: datetime.now(UTC))
+        client = await aiohttp_client(create_app(services, d))
+        async with asyncio.timeout(30):  # a guard against hanging, not a timing assertion
+            await sender.started["anna"].wait()
+        await client.close()  # stops the job while the send may be in flight: it is finished and recorded
+        assert await services.store.delivery_counts() == {"sent": 1}
+    assert sender.delivered == {"anna": 1}
