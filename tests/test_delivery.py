@@ -122,6 +122,7 @@ async def test_a_run_cancelled_midway_then_restarted_sends_everyone_once(store: 
     # The leases of items not yet tried were given back: the restart sends them at once, at the same time.
     report = await delivery(store, sender, time, owner="after").run_due()
     assert report.lost_lease == 0
+    assert time.elapsed < OPTIONS.lease_seconds  # it did not have to wait out the stopped run's leases
     assert sender.delivered == dict.fromkeys(recipients, 1)
     assert await store.delivery_counts() == {"sent": 30}
 
