@@ -202,3 +202,17 @@ async def test_two_replicas_on_one_database_send_each_message_once(
         await other.close()
     assert connector.delivered() == {f"a:{p}": 1 for p in people}
     assert sum(r.sent for r in reports) == 40
+
+
+class StaticToken:
+    async def authorization(self) -> str | None:
+        return "Bearer test-token"
+
+
+async def test_with_credentials_every_request_carries_the_bot_token(
+    store: Store, connector: FakeConnector, session: aiohttp.ClientSession
+) -> None:
+    await setup(store, connector, ["anna", "dana"], without_chat=("dana",))
+    sender = TeamsSender(store, session, make_settings(), now, tokens=StaticToken())
+    await Delivery(store, sender, DeliveryOptions(retry=FAST_RETRIES), now).run_due()
+    assert connector.authorizations == ["Bearer test-token"] * 3  # anna's message; dana's chat and message
