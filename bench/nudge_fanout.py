@@ -163,7 +163,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             process = await start_worker(args, database, connector.url)
             kills = 0
             while kills < args.kills:
-                arrived = sum(connector.delivered().values())
+                arrived = connector.accepted
                 if arrived >= args.recipients * args.kill_at * (kills + 1) / args.kills:
                     process.send_signal(signal.SIGKILL)
                     await process.wait()

@@ -24,7 +24,11 @@ RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 class RateLimiter:
-    """Sliding one-second windows: one for all requests, one per scope (a team or channel)."""
+    """Sliding one-second windows: one for all requests, one per scope (a team or channel).
+
+    `window_seconds` a little over 1 leaves room for requests that reach the server later than others
+    (a database write or the network in between): the server counts arrivals, not our departures.
+    """
 
     def __init__(
         self,
@@ -32,8 +36,10 @@ class RateLimiter:
         scope_rps: float,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        window_seconds: float = 1.0,
     ) -> None:
-        self._global = _Window(global_rps)
+        self._window_seconds = window_seconds
+        self._global = _Window(global_rps, window_seconds)
         self._scope_rps = scope_rps
         self._scopes: dict[str, _Window] = {}
         self._paused_until: dict[str, float] = {}
@@ -43,7 +49,9 @@ class RateLimiter:
 
     async def acquire(self, scope: str | None) -> None:
         """Wait until one more request keeps the global window, and `scope`'s if given, within limits."""
-        window = self._scopes.setdefault(scope, _Window(self._scope_rps)) if scope else None
+        window = (
+            self._scopes.setdefault(scope, _Window(self._scope_rps, self._window_seconds)) if scope else None
+        )
         while True:
             async with self._lock:
                 now = self._clock()
@@ -69,6 +77,7 @@ class RateLimiter:
 @dataclass
 class _Window:
     rate: float
+    seconds: float = 1.0
     stamps: deque[float] = field(default_factory=deque)
 
     @property
@@ -76,11 +85,11 @@ class _Window:
         return max(1, int(self.rate))
 
     def wait_time(self, now: float) -> float:
-        while self.stamps and now - self.stamps[0] >= 1.0:
+        while self.stamps and now - self.stamps[0] >= self.seconds:
             self.stamps.popleft()
         if len(self.stamps) < self.capacity:
             return 0.0
-        return 1.0 - (now - self.stamps[0])
+        return self.seconds - (now - self.stamps[0])
 
     def record(self, now: float) -> None:
         self.stamps.append(now)

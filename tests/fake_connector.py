@@ -60,6 +60,7 @@ class FakeConnector:
     blocked: set[str] = field(default_factory=set)  # conversation ids that answer 403 MessageWritesBlocked
     authorizations: list[str | None] = field(default_factory=list)
     requests: int = 0
+    accepted: int = 0  # activities recorded, in all
     throttled: int = 0  # 429s for going over a limit
     injected: int = 0  # faults served
     _tenant: _Window = field(init=False)
@@ -118,6 +119,7 @@ class FakeConnector:
         if conversation in self.blocked:
             return web.json_response(_BLOCKED_BODY, status=403)
         self.activities[conversation].append(activity)
+        self.accepted += 1
         return web.json_response({"id": f"{conversation}-{len(self.activities[conversation])}"}, status=201)
 
     async def _admit(self, request: web.Request, fault_key: str, conversation: str) -> web.Response | None:
