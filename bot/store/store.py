@@ -685,17 +685,17 @@ class Store:
             return {row.person_id: row.timezone for row in rows}
 
     async def personal_conversation(self, person_id: str) -> ConversationRecord | None:
-        """The most recent 1:1 conversation with a person, if Seula has one."""
+        """The most recent 1:1 conversation with a person, if Seula has one (one query: it is per message)."""
         c = schema.conversations
         query = (
-            sa.select(c.c.id)
+            sa.select(c)
             .where(c.c.user_id == person_id, c.c.conversation_type == "personal")
             .order_by(c.c.updated_at.desc())
             .limit(1)
         )
         async with self._engine.connect() as connection:
-            conversation_id = (await connection.execute(query)).scalar_one_or_none()
-        return None if conversation_id is None else await self.get_conversation(conversation_id)
+            row = (await connection.execute(query)).first()
+        return None if row is None else _conversation_from_row(row)
 
     async def latest_conversation(self, tenant_id: str | None = None) -> ConversationRecord | None:
         """The conversation Teams last reached Seula in (in `tenant_id` if given): its service URL and bot."""
@@ -725,19 +725,7 @@ class Store:
                     sa.select(schema.conversations).where(schema.conversations.c.id == conversation_id)
                 )
             ).first()
-        if row is None:
-            return None
-        return ConversationRecord(
-            id=row.id,
-            conversation_type=row.conversation_type,
-            tenant_id=row.tenant_id,
-            user_id=row.user_id,
-            team_id=row.team_id,
-            channel_id=row.channel_id,
-            service_url=row.service_url,
-            reference=dict(row.reference),
-            updated_at=row.updated_at,
-        )
+        return None if row is None else _conversation_from_row(row)
 
     async def is_empty(self) -> bool:
         """True when no person and no message is held yet."""
@@ -1036,4 +1024,18 @@ def _outbox_item(row: Any) -> OutboxItem:
         next_attempt_at=row.next_attempt_at,
         last_error=row.last_error,
         sent_at=row.sent_at,
+    )
+
+
+def _conversation_from_row(row: Any) -> ConversationRecord:
+    return ConversationRecord(
+        id=row.id,
+        conversation_type=row.conversation_type,
+        service_url=row.service_url,
+        reference=dict(row.reference),
+        updated_at=row.updated_at,
+        tenant_id=row.tenant_id,
+        user_id=row.user_id,
+        team_id=row.team_id,
+        channel_id=row.channel_id,
     )
