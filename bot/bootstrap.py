@@ -17,8 +17,8 @@ from bot.demo import write_demo_tenant
 from bot.expert_finder import ExpertFinder
 from bot.graph.client import connect
 from bot.graph.sync import GraphSync, Progress, SyncOptions
-from bot.graph.throttle import RateLimiter
 from bot.graph_import import ImportReport, import_file
+from bot.ratelimit import RateLimiter
 from bot.settings import Settings
 from bot.store import Store
 

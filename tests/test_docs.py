@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from bot.manifest_package import MANIFEST_COMMANDS
 from bot.settings import settings_documentation
 from cards.help_card import build_help_card
 
+REPO = Path(__file__).resolve().parent.parent
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 
 
@@ -87,3 +89,22 @@ def test_the_readme_documents_every_cli_command() -> None:
         assert re.search(rf"`python app\.py {name}\b", README) or (
             name == "serve" and "`python app.py serve`" in README
         ), name
+
+
+def test_no_file_keeps_merge_conflict_markers() -> None:
+    # Regression: a merge once left <<<<<<< and >>>>>>> lines in docs/architecture.md, and nothing noticed.
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=False
+    ).stdout.split()
+    if not tracked:
+        pytest.skip("not a git checkout")
+    marker = re.compile(r"^(<{7}|>{7}) ", re.MULTILINE)
+    suffixes = {".py", ".md", ".toml", ".txt", ".json", ".mjs", ".sh", ".yml", ".yaml", ""}
+    dirty = [
+        name
+        for name in tracked
+        if Path(name).suffix in suffixes
+        and (REPO / name).is_file()
+        and marker.search((REPO / name).read_text(encoding="utf-8", errors="replace"))
+    ]
+    assert dirty == []

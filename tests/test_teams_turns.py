@@ -403,3 +403,12 @@ async def test_what_do_you_know_about_me_shows_topics_evidence_and_suggestions(
 async def test_miksi_minut_listataan_answers_in_finnish(post: Post, connector: LoopbackConnector) -> None:
     await post(personal_message("mitä tiedät minusta", user=BEN, locale="fi-FI"))
     assert "Mitä tiedän sinusta" in card_text(connector.cards()[-1])
+
+
+async def test_the_timezone_teams_reports_is_kept_for_send_times(post: Post, services: Services) -> None:
+    await post(personal_message("help"))  # clientInfo says Europe/Helsinki
+    assert await services.store.timezones() == {CAROL[0]: "Europe/Helsinki"}
+    await post(personal_message("help", localTimezone="America/New_York"))
+    assert await services.store.timezones() == {CAROL[0]: "America/New_York"}
+    await post(personal_message("help", localTimezone="Not/A_Zone", entities=[]))
+    assert await services.store.timezones() == {CAROL[0]: "America/New_York"}  # nothing valid: kept
