@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.expertise import ExpertIndex, ExpertMatch, PersonTopic
 from bot.model import Person
@@ -15,6 +15,8 @@ from bot.store import Store
 from bot.text import terms
 
 logger = logging.getLogger(__name__)
+
+LOAD_WINDOW = timedelta(days=7)  # suggestions this recent spread the load among near-equal people
 
 
 @dataclass(frozen=True)
@@ -94,8 +96,18 @@ class ExpertFinder:
         assert self._index is not None
         query_terms = tuple(terms(topic)) or tuple(terms(query))
         exclude = self._hidden | ({asker_id} if asker_id else frozenset())
+        now = self._clock()
+        # Suggestions for this very topic are left out, so "Show more people" pages through the same order
+        # even though the first page's people were just recorded as suggested.
+        recent = await self._store.suggestion_counts(since=now - LOAD_WINDOW, other_than=topic)
         total, matches = self._index.search(
-            query_terms, now=self._clock(), exclude=exclude, people=self._people, limit=limit, offset=offset
+            query_terms,
+            now=now,
+            exclude=exclude,
+            people=self._people,
+            limit=limit,
+            offset=offset,
+            recent_suggestions=recent,
         )
         return ExpertAnswer(
             query=query, topic=topic, terms=query_terms, experts=tuple(matches), offset=offset, total=total

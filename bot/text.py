@@ -226,6 +226,9 @@ def _rules() -> tuple[_Rule, ...]:
         # Plural i, or the i a consonant-final name takes: pilvipalveluissa, Kubernetesissa, SAPissa.
         # Four letters of ending are Finnish beyond doubt, so a three-letter name may remain.
         *(_Rule("i" + ending, min_stem=3) for ending in plural_cases),
+        # -us/-ys nouns take -kse- before an ending: sopimukset, sopimuksen, vastauksia → sopimus, vastaus.
+        _Rule("kset", "s", after="uyoö"),
+        _Rule("kse", "s", after="uyoö"),
         _Rule("ita"),
         _Rule("itä"),
         _Rule("ien"),

@@ -198,3 +198,12 @@ async def test_retention_deletes_old_messages_their_reactions_and_old_suggestion
     assert [topic for topic, _, _ in await store.suggestions_of("alice", T0 - timedelta(days=3650))] == [
         "kubernetes"
     ]
+
+
+async def test_suggestion_counts_count_each_person_since_a_date_leaving_out_one_topic(store: Store) -> None:
+    await store.record_suggestions(["alice", "bob"], "helm", T0 - timedelta(days=10))
+    await store.record_suggestions(["alice"], "helm", T0 - timedelta(days=2))
+    await store.record_suggestions(["alice", "carol"], "kubernetes", T0 - timedelta(days=1))
+    since = T0 - timedelta(days=7)
+    assert await store.suggestion_counts(since) == {"alice": 2, "carol": 1}
+    assert await store.suggestion_counts(since, other_than="kubernetes") == {"alice": 1}
