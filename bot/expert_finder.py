@@ -70,7 +70,7 @@ class ExpertFinder:
             messages = [message async for message in self._store.iter_messages()]
             self._people = await self._store.people()
             self._hidden = await self._store.hidden_people()
-            self._index = await asyncio.to_thread(ExpertIndex, messages)
+            self._index = await asyncio.to_thread(ExpertIndex, messages, self._people)
             self._version = version
             logger.info(
                 "Expertise index built: %d messages, %d people in %.2f s",

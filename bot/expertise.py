@@ -43,6 +43,7 @@ _RISING_MAX_EARLIER = 3  # answers before it: a small base (Stack Exchange's "ri
 _RISING_GROWTH = 2.0  # the window's reception-weighted answers at least twice the earlier ones
 # Load spread: a person within this share of the one above them, and suggested less this week, goes first.
 _NEAR_EQUAL = 0.05
+_PROFILE_WEIGHT = 0.5  # a profile counts as one weak message: measured flat on Stack Exchange AboutMe
 # Feedback: the words that run through the best-matching messages join the query, weakly. "On-call" finds
 # the messages on PagerDuty and alerts, and their writers, without anyone listing those as synonyms.
 _FEEDBACK_MESSAGES = 10
@@ -164,7 +165,7 @@ class _Candidate:
 class ExpertIndex:
     """An inverted index over people's channel messages, answering ranked expert queries."""
 
-    def __init__(self, messages: Iterable[Message]) -> None:
+    def __init__(self, messages: Iterable[Message], people: Mapping[str, Person] | None = None) -> None:
         writing = [m for m in messages if m.is_people_writing]
         roots = {(m.channel_id, m.id): m for m in writing if m.is_root}
         self._docs: list[_Doc] = []
@@ -194,6 +195,18 @@ class ExpertIndex:
         self._average_length = total_length / len(self._docs) if self._docs else 1.0
         self._sorted_vocabulary: list[str] | None = None
         self._synonyms = self._learn_synonyms(writing)
+        # Self-written profile fields: what people say they know, a weaker sign than what they wrote.
+        self._profile_postings: dict[str, dict[str, int]] = defaultdict(dict)
+        self._profile_lengths: dict[str, int] = {}
+        for person in (people or {}).values():
+            fields = (*person.skills, *person.interests, *person.responsibilities, *person.past_projects)
+            words = terms(" ".join((*fields, person.about_me or "")))
+            if words:
+                self._profile_lengths[person.id] = len(words)
+                for word, times in Counter(words).items():
+                    self._profile_postings[word][person.id] = times
+        lengths = self._profile_lengths.values()
+        self._profile_average_length = sum(lengths) / len(lengths) if lengths else 1.0
 
     @property
     def size(self) -> int:
@@ -307,6 +320,7 @@ class ExpertIndex:
                 continue
             by_person[author].append((relevance * self._weight(doc, now), doc))
         active_since = now - timedelta(days=_ACTIVE_DAYS)
+        profiles = self._score_profiles(query_terms)
         ranked = []
         for author, scored in by_person.items():
             scored.sort(key=lambda item: (-item[0], item[1].message.id))
@@ -321,10 +335,23 @@ class ExpertIndex:
                 1 for _, doc in scored if doc.is_answer and active_since <= doc.message.created_at <= now
             )
             rising = is_rising((doc.contribution for _, doc in scored), now)
-            score = round(sum(threads.values()) * (1 + math.log1p(active)), 4)
+            score = round((sum(threads.values()) + profiles.get(author, 0.0)) * (1 + math.log1p(active)), 4)
             ranked.append(_Candidate(author, name, score, scored, rising))
         ranked.sort(key=lambda c: (-c.score, c.name, c.person_id))
         return _spread_load(ranked, recent_suggestions)
+
+    def _score_profiles(self, query_terms: Sequence[str]) -> dict[str, float]:
+        """BM25 of each person's profile fields as one document, weighted as one weak message."""
+        scores: dict[str, float] = defaultdict(float)
+        n = len(self._docs)
+        for term in dict.fromkeys(query_terms):
+            postings = self._profile_postings.get(term, {})
+            df = len(self._postings.get(term, {}))
+            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))  # how telling the word is in this org's text
+            for person_id, tf in postings.items():
+                norm = _K1 * (1 - _B + _B * self._profile_lengths[person_id] / self._profile_average_length)
+                scores[person_id] += _PROFILE_WEIGHT * idf * tf * (_K1 + 1) / (tf + norm)
+        return scores
 
     def _score_documents(self, query_terms: Sequence[str]) -> dict[int, float]:
         """BM25 of every matching message; each query word counts once, by its best form in the message."""

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import count
 
 from bot.expertise import Contribution, ExpertIndex, is_rising
-from bot.model import Message, Reaction
+from bot.model import Message, Person, Reaction
 from bot.text import terms
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -216,3 +216,15 @@ def test_evidence_is_one_to_three_of_the_persons_own_messages() -> None:
     assert 1 <= len(match.evidence) <= 3
     own = {m.id for m in messages if m.author_id == "pedro"}
     assert {item.message_id for item in match.evidence} <= own
+
+
+def test_profile_skills_weigh_in_but_never_stand_in_for_messages() -> None:
+    messages = answered("q1", "Figma variants?", "teemu", "Figma variants live in the component set.")
+    messages += answered("q2", "Figma tokens?", "sofia", "Figma variants live in the component set.")
+    people = {
+        "sofia": Person(id="sofia", display_name="Sofia", skills=("Figma", "design systems")),
+        "noora": Person(id="noora", display_name="Noora", skills=("Figma",)),  # says so, never wrote it
+    }
+    index = ExpertIndex(messages, people)
+    ranked = ranking(index, "figma variants", exclude=frozenset({"q1", "q2"}))
+    assert ranked == ["sofia", "teemu"]
