@@ -20,6 +20,8 @@ For each site under ../shared/data/stackexchange/ (read in place, never copied):
 4. The figures. MRR, P@1, nDCG@10 (binary) and R@5 per site and over all queries; the "rising" slice
    (the accepted answerer had at most 3 answers before the cutoff) with MRR and R@5 for the three systems
    and the expected value of a random order, computed exactly.
+5. The demo tenant (unless `--no-demo`): recall@3 of each topic's experts for "who knows {topic}?" in English,
+   in Finnish and by acronym, and whether its rising people are marked rising.
 
 `--check-cli N` also runs the real `python app.py import` and `python app.py ask - --json --as ASKER` on a
 fresh store for the first N queries of each site and fails unless their top people and scores are those of

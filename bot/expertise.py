@@ -1,9 +1,14 @@
-"""Who knows X: a simple, explainable ranking of people over what they wrote in channels.
+"""Who knows X: an explainable ranking of people over what they wrote in channels.
 
-Each message is a document (a reply also carries its thread's subject, so an answer matches the question it
-answers); messages are scored with BM25 and all of each person's matching messages are summed, weighted by
-whether they answered someone else's thread, how colleagues reacted, and how recent they are. The top
-messages are the evidence shown on the card. Pure: no I/O, no clock (`now` is an argument).
+Each message is a document (a substantial reply also carries its thread's subject, so an answer matches the
+question it answers), scored with BM25 for the query's words, their longer or shorter forms, synonyms the
+organization's own text teaches (acronyms, numeronyms, a Finnish compound's parts) and a few feedback words
+from the best-matching messages. A person's score sums their best message per thread, weighted by whether
+it answered someone else's thread, how colleagues reacted and how recent it is, plus their profile fields
+as one weak message, times how much they have been answering on the topic in the last 30 days. People
+whose topical answers grow fast from a small base are marked rising; near-equal people suggested less this
+week go first. The top messages are the evidence shown on the card. Pure: no I/O, no clock (`now` is an
+argument).
 """
 
 from __future__ import annotations
