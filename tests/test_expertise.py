@@ -49,8 +49,8 @@ def answered(asker: str, question: str, answerer: str, answer: str, days_ago: fl
     return [root, post(answerer, answer, reply_to=root, days_ago=days_ago)]
 
 
-def ranking(index: ExpertIndex, query: str, **kwargs: object) -> list[str]:
-    return [person for person, _ in index.rank(terms(query), now=NOW, **kwargs)]  # type: ignore[arg-type]
+def ranking(index: ExpertIndex, query: str, exclude: frozenset[str] = frozenset()) -> list[str]:
+    return [person for person, _ in index.rank(terms(query), now=NOW, exclude=exclude)]
 
 
 def test_a_specialist_beats_a_prolific_generalist_on_the_specialists_topic() -> None:
@@ -99,7 +99,6 @@ def test_a_numeronym_finds_the_people_who_write_the_whole_word() -> None:
     ]
     index = ExpertIndex(messages)
     assert index.synonyms_of("k8s") == (("kubernetes",),)
-    assert ranking(index, "who knows k8s")[:1] == ["someone"] or "sari" in ranking(index, "k8s")
     assert "sari" in ranking(index, "k8s")
     assert "someone" in ranking(index, "kubernetes")  # and back
 
