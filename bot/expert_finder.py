@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.expertise import ExpertIndex, ExpertMatch, PersonTopic
 from bot.model import Person
@@ -16,6 +16,8 @@ from bot.text import terms
 from bot.visibility import VisibilityDefault, VisibilityPolicy
 
 logger = logging.getLogger(__name__)
+
+LOAD_WINDOW = timedelta(days=7)  # suggestions this recent spread the load among near-equal people
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ class ExpertFinder:
                 self._visibility_default, await self._store.visibility_choices(), self._people
             )
             self._authors = frozenset(m.author_id for m in messages if m.author_id)
-            self._index = await asyncio.to_thread(ExpertIndex, messages)
+            self._index = await asyncio.to_thread(ExpertIndex, messages, self._people)
             self._version = version
             logger.info(
                 "Expertise index built: %d messages, %d people in %.2f s",
@@ -113,8 +115,18 @@ class ExpertFinder:
         exclude = self._policy.excluded(self._authors, asker_id, query_terms) | (
             {asker_id} if asker_id else frozenset()
         )
+        now = self._clock()
+        # Suggestions for this very topic are left out, so "Show more people" pages through the same order
+        # even though the first page's people were just recorded as suggested.
+        recent = await self._store.suggestion_counts(since=now - LOAD_WINDOW, other_than=topic)
         total, matches = self._index.search(
-            query_terms, now=self._clock(), exclude=exclude, people=self._people, limit=limit, offset=offset
+            query_terms,
+            now=now,
+            exclude=exclude,
+            people=self._people,
+            limit=limit,
+            offset=offset,
+            recent_suggestions=recent,
         )
         return ExpertAnswer(
             query=query, topic=topic, terms=query_terms, experts=tuple(matches), offset=offset, total=total

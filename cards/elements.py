@@ -44,11 +44,13 @@ def text_block(
     spacing: Literal["none", "small", "default", "medium", "large"] | None = None,
     max_lines: int | None = None,
     style: Literal["heading"] | None = None,
+    color: Literal["default", "accent", "good", "warning", "attention"] | None = None,
 ) -> Element:
     return _compact(
         {
             "type": "TextBlock",
             "text": text,
+            "color": color,
             "size": size,
             "weight": weight,
             "isSubtle": is_subtle,

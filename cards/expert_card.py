@@ -97,6 +97,18 @@ def _person_section(expert: ExpertMatch, topic: str, language: Language) -> Elem
                         else []
                     ),
                     text_block(_why(expert, language), spacing="small", size="small"),
+                    *(
+                        [
+                            text_block(
+                                say(language, "experts.rising", topic=escape_markdown(topic)),
+                                spacing="none",
+                                size="small",
+                                color="good",
+                            )
+                        ]
+                        if expert.rising
+                        else []
+                    ),
                 ]
             ),
             column(

@@ -46,6 +46,10 @@ _STRINGS: Final[dict[str, dict[Language, str]]] = {
         "en": "1 reaction from a colleague",
         "fi": "1 reaktio kollegalta",
     },
+    "experts.rising": {
+        "en": "↗ Rising on {topic}: answering more of late",
+        "fi": "↗ Nousussa aiheessa {topic}: vastannut viime aikoina yhä useammin",
+    },
     "experts.evidence.answer": {"en": "Answer", "fi": "Vastaus"},
     "experts.evidence.post": {"en": "Post", "fi": "Viesti"},
     "experts.evidence.reactions": {"en": "{reactions} reactions", "fi": "{reactions} reaktiota"},

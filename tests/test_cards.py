@@ -24,7 +24,10 @@ WHEN = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
 
 
 def expert(
-    name: str = "Anna Virtanen", snippet: str = "Use helm upgrade", url: str | None = None
+    name: str = "Anna Virtanen",
+    snippet: str = "Use helm upgrade",
+    url: str | None = None,
+    rising: bool = False,
 ) -> ExpertMatch:
     person = Person(id="a1", display_name=name, user_principal_name="anna@contoso.com", job_title="Engineer")
     evidence = Evidence(
@@ -36,7 +39,9 @@ def expert(
         reactions=3,
         is_answer=True,
     )
-    return ExpertMatch("a1", name, 12.5, (evidence,) * 3, answers=4, reactions=9, person=person)
+    return ExpertMatch(
+        "a1", name, 12.5, (evidence,) * 3, answers=4, reactions=9, person=person, rising=rising
+    )
 
 
 def texts(card: dict[str, object]) -> str:
@@ -74,6 +79,15 @@ def test_the_expert_card_shows_person_reason_evidence_and_chat(language: Languag
     assert more["type"] == "Action.Execute"
     assert more["verb"] == MORE_VERB
     assert more["data"]["offset"] == 1
+
+
+@pytest.mark.parametrize(("language", "mark"), [("en", "Rising on helm"), ("fi", "Nousussa aiheessa helm")])
+def test_a_rising_person_carries_a_small_mark_in_both_languages(language: Language, mark: str) -> None:
+    rising = texts(build_expert_card("who knows helm", "helm", [expert(rising=True)], language))
+    steady = texts(build_expert_card("who knows helm", "helm", [expert()], language))
+    assert mark in rising
+    assert mark not in steady
+    assert "↗" not in steady
 
 
 def test_people_text_cannot_inject_markdown_or_links() -> None:

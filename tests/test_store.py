@@ -223,3 +223,12 @@ async def test_text_with_nul_characters_is_stored_on_both_engines(store: Store) 
     assert (await store.people())["alice"].display_name == "Alice"
     assert (await store.visibility_choices())["alice"].hidden_topics == ("terraform",)
     assert await store.show_topic("alice", "ter\x00raform")
+
+
+async def test_suggestion_counts_count_each_person_since_a_date_leaving_out_one_topic(store: Store) -> None:
+    await store.record_suggestions(["alice", "bob"], "helm", T0 - timedelta(days=10))
+    await store.record_suggestions(["alice"], "helm", T0 - timedelta(days=2))
+    await store.record_suggestions(["alice", "carol"], "kubernetes", T0 - timedelta(days=1))
+    since = T0 - timedelta(days=7)
+    assert await store.suggestion_counts(since) == {"alice": 2, "carol": 1}
+    assert await store.suggestion_counts(since, other_than="kubernetes") == {"alice": 1}

@@ -360,6 +360,20 @@ class Store:
             async with self._engine.begin() as connection:
                 await connection.execute(sa.insert(schema.suggestions), rows)
 
+    async def suggestion_counts(self, since: datetime, other_than: str | None = None) -> dict[str, int]:
+        """How many times each person was suggested since `since`, leaving out suggestions for `other_than`.
+
+        People never suggested are absent.
+        """
+        s = schema.suggestions
+        query = sa.select(s.c.person_id, sa.func.count().label("times")).where(s.c.at >= since)
+        if other_than is not None:
+            query = query.where(s.c.topic != other_than[:200])
+        query = query.group_by(s.c.person_id)
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return {row.person_id: int(row.times) for row in rows}
+
     async def suggestions_of(self, person_id: str, since: datetime) -> list[tuple[str, int, datetime]]:
         """(topic, times, last time) a person was suggested since `since`, most frequent first."""
         s = schema.suggestions
