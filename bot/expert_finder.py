@@ -112,7 +112,12 @@ class ExpertFinder:
         await self.refresh()
         assert self._index is not None
         query_terms = tuple(terms(topic)) or tuple(terms(query))
-        exclude = self._policy.excluded(self._authors, asker_id, query_terms) | (
+        # The index also searches what the organization writes for these words (k8s for Kubernetes), so a
+        # topic someone hid must be checked against those words too.
+        learned = tuple(
+            word for term in query_terms for words in self._index.synonyms_of(term) for word in words
+        )
+        exclude = self._policy.excluded(self._authors, asker_id, query_terms + learned) | (
             {asker_id} if asker_id else frozenset()
         )
         now = self._clock()

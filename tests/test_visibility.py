@@ -32,6 +32,7 @@ from bot.visibility import (
     same_team,
 )
 from cards.expert_card import MORE_VERB
+from tests import graph_objects
 from tests.conftest import TEST_SECRET_KEY
 from tests.graph_objects import generated_tenant
 
@@ -308,3 +309,30 @@ def test_every_answer_page_and_json_obeys_the_policy(
     seed: int, people: int, choices: dict[int, Choice], default: VisibilityDefault, viewer_index: int | None
 ) -> None:
     asyncio.run(check_tenant(seed, people, choices, default, viewer_index))
+
+
+async def test_a_hidden_topic_also_hides_the_person_for_its_learned_synonym(store: Store) -> None:
+    # Regression: the index learned k8s = Kubernetes, but the policy saw only "k8s" and showed someone who
+    # had hidden themselves for Kubernetes.
+    objects = [
+        graph_objects.user("sari", "Sari Laine"),
+        graph_objects.user("olli", "Olli Koski"),
+        graph_objects.chat_message(
+            1, ("sari", "Sari Laine"), "Kubernetes upgrade done, the Kubernetes nodes are on 1.30 now."
+        ),
+        graph_objects.chat_message(
+            2, ("sari", "Sari Laine"), "Kubernetes ingress certificates renew through cert-manager."
+        ),
+        graph_objects.chat_message(
+            3, ("olli", "Olli Koski"), "Is the k8s staging cluster down? The k8s dashboard is empty."
+        ),
+    ]
+    await import_json_lines(store, io.StringIO("\n".join(json.dumps(o) for o in objects)))
+    finder = ExpertFinder(store, clock=lambda: NOW)
+    assert "sari" in [e.person_id for e in (await finder.find("k8s", "who knows k8s", None, 5)).experts]
+
+    await store.hide_topic("sari", "kubernetes")
+    await finder.refresh(force=True)
+    for topic in ("k8s", "Kubernetesin"):
+        answer = await finder.find(topic, f"who knows {topic}", None, 5)
+        assert "sari" not in [e.person_id for e in answer.experts], topic
