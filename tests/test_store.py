@@ -7,10 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy.dialects.sqlite import aiosqlite
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.model import ConversationRecord, Message, Person, Reaction
-from bot.store import Store, StoreError, async_database_url
+from bot.store import Store, StoreError, async_database_url, message_rows
 from bot.store import schema as current_schema
 from bot.store.migrations import MIGRATIONS, schema_version
 
@@ -210,3 +213,14 @@ async def test_messages_since_a_date_come_with_their_own_reactions_only(store: S
     )
     recent = [m async for m in store.iter_messages(since=T0 - timedelta(days=30))]
     assert [(m.id, [r.user_id for r in m.reactions]) for m in recent] == [("new", ["carol"])]
+
+
+@given(st.datetimes(timezones=st.timezones()))
+def test_message_rows_bind_timestamps_as_sqlalchemy_does(moment: datetime) -> None:
+    # The encoder's own SQLite formatting of UTCDateTime must give what SQLAlchemy writes and reads back.
+    dialect = aiosqlite.dialect()  # type: ignore[no-untyped-call]
+    expected = current_schema.UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert expected is not None
+    fast = message_rows._processors("sqlite", "messages")[message_rows.MESSAGE_COLUMNS.index("created_at")]
+    assert fast is not None
+    assert fast(moment) == expected(moment)

@@ -7,6 +7,7 @@ import multiprocessing
 import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.context import BaseContext
 from types import TracebackType
 from typing import Any
 
@@ -33,9 +34,15 @@ class PageParser:
 
     async def __aenter__(self) -> PageParser:
         if self.workers > 0:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(_PRELOAD)
+            context: BaseContext = multiprocessing.get_context("spawn")  # where there is no forkserver
+            if "forkserver" in multiprocessing.get_all_start_methods():
+                forkserver = multiprocessing.get_context("forkserver")
+                forkserver.set_forkserver_preload(_PRELOAD)
+                context = forkserver
             self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+            # Start the workers now: they load while the pass reads teams, channels and people.
+            for _ in range(self.workers):
+                self._pool.submit(os.getpid)
         return self
 
     async def __aexit__(

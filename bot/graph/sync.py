@@ -125,6 +125,17 @@ class GraphSync:
         started = time.perf_counter()
         counters_before = replace(self._connection.counters)
         report = SyncReport()
+        async with PageParser(self._parse_workers) as parser:
+            await self._read(force, report, parser)
+        report.parse_cpu_seconds = parser.cpu_seconds
+        counters = self._connection.counters
+        report.requests = counters.requests - counters_before.requests
+        report.retries = counters.retries - counters_before.retries
+        report.throttled = counters.throttled - counters_before.throttled
+        report.seconds = time.perf_counter() - started
+        return report
+
+    async def _read(self, force: bool, report: SyncReport, parser: PageParser) -> None:
         teams = await self._teams(report)
         channels = await self._channels(teams, report)
         await self._people(report)
@@ -144,18 +155,10 @@ class GraphSync:
         # A failure other than Graph's (the database, a bug) stops the whole pass. The other channels stop
         # at their next page rather than being cancelled midway through a write; the next pass resumes
         # each channel where it stopped.
-        async with PageParser(self._parse_workers) as parser:
-            outcomes = await asyncio.gather(*(one(channel) for channel in channels), return_exceptions=True)
-        report.parse_cpu_seconds = parser.cpu_seconds
+        outcomes = await asyncio.gather(*(one(channel) for channel in channels), return_exceptions=True)
         failures = [o for o in outcomes if isinstance(o, BaseException) and not isinstance(o, PassStopped)]
         if failures:
             raise failures[0]
-        counters = self._connection.counters
-        report.requests = counters.requests - counters_before.requests
-        report.retries = counters.retries - counters_before.retries
-        report.throttled = counters.throttled - counters_before.throttled
-        report.seconds = time.perf_counter() - started
-        return report
 
     async def _teams(self, report: SyncReport) -> list[dict[str, Any]]:
         teams = [

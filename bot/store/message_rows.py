@@ -12,6 +12,7 @@ import functools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,11 +22,12 @@ from sqlalchemy.dialects.sqlite import aiosqlite
 from sqlalchemy.engine import Dialect
 
 from bot.erasure import StopList
-from bot.model import Message, Reaction
+from bot.model import ChannelSync, Message, Reaction
 from bot.store import schema
 
 MESSAGE_COLUMNS = tuple(column.name for column in schema.messages.columns)
 REACTION_COLUMNS = tuple(column.name for column in schema.reactions.columns)
+CHANNEL_SYNC_COLUMNS = tuple(column.name for column in schema.channel_sync.columns)
 _AUTHOR = MESSAGE_COLUMNS.index("author_id")
 _MENTIONS = MESSAGE_COLUMNS.index("mentions")
 _REACTOR = REACTION_COLUMNS.index("user_id")
@@ -61,14 +63,6 @@ class MessageRows:
         written = {row[:2] for row in messages}
         reactions = [r for r in self.reactions if r[:2] in written and not stop_list.blocks(r[_REACTOR])]
         return MessageRows(messages, reactions, self.engine_name, len(stop_list))
-
-    def __add__(self, other: MessageRows) -> MessageRows:
-        return MessageRows(
-            self.messages + other.messages,
-            self.reactions + other.reactions,
-            self.engine_name,
-            min(self.stop_list_size, other.stop_list_size),
-        )
 
 
 class MessageRowEncoder:
@@ -113,6 +107,7 @@ class MessageStatements:
     upsert_message: str
     delete_reactions: str
     insert_reaction: str
+    upsert_channel_sync: str
 
 
 @functools.cache
@@ -129,10 +124,24 @@ def message_statements(dialect: Dialect) -> MessageStatements:
     delete = sa.delete(r).where(
         r.c.channel_id == sa.bindparam("channel_id"), r.c.message_id == sa.bindparam("message_id")
     )
+    s = schema.channel_sync
+    upsert_sync = insert(s)
+    upsert_sync = upsert_sync.on_conflict_do_update(
+        index_elements=[s.c.channel_id],
+        set_={name: upsert_sync.excluded[name] for name in CHANNEL_SYNC_COLUMNS if name != "channel_id"},
+    )
     return MessageStatements(
         upsert_message=_positional(upsert, dialect, MESSAGE_COLUMNS),
         delete_reactions=_positional(delete, dialect, ("channel_id", "message_id")),
         insert_reaction=_positional(sa.insert(r), dialect, REACTION_COLUMNS),
+        upsert_channel_sync=_positional(upsert_sync, dialect, CHANNEL_SYNC_COLUMNS),
+    )
+
+
+def channel_sync_values(engine_name: str, state: ChannelSync) -> tuple[Any, ...]:
+    """A channel's sync state as one row for `upsert_channel_sync`."""
+    return _bind(_processors(engine_name, "channel_sync"))(
+        tuple(getattr(state, name) for name in CHANNEL_SYNC_COLUMNS)
     )
 
 
@@ -148,7 +157,19 @@ def _processors(engine_name: str, table: str) -> tuple[Processor | None, ...]:
     """SQLAlchemy's own bind processors for each column of `table` on `engine_name`'s async driver."""
     dialect: Dialect = asyncpg.dialect() if engine_name == "postgresql" else aiosqlite.dialect()  # type: ignore[no-untyped-call]
     columns = schema.metadata.tables[table].columns
-    return tuple(column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns)
+    return tuple(
+        _sqlite_utc
+        if engine_name == "sqlite" and isinstance(column.type, schema.UTCDateTime)
+        else column.type.dialect_impl(dialect).bind_processor(dialect)
+        for column in columns
+    )
+
+
+def _sqlite_utc(moment: datetime) -> str:
+    """What `UTCDateTime` binds on SQLite ("2026-11-01 10:00:00.000000", UTC), at a third of the cost."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetimes are not stored: give a timezone-aware one")
+    return moment.astimezone(UTC).isoformat(" ", "microseconds")[:26]
 
 
 def _bind(processors: tuple[Processor | None, ...]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:

@@ -20,7 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from bot.erasure import StopList
 from bot.model import Channel, ChannelSync, ConversationRecord, Message, Person, Reaction, Team
 from bot.store import schema
-from bot.store.message_rows import MessageRowEncoder, MessageRows, message_statements
+from bot.store.message_rows import (
+    MessageRowEncoder,
+    MessageRows,
+    channel_sync_values,
+    message_statements,
+)
 from bot.store.migrations import apply_migrations
 
 logger = logging.getLogger(__name__)
@@ -196,6 +201,8 @@ class Store:
 
     async def write_message_rows(self, rows: MessageRows, sync_state: ChannelSync | None = None) -> int:
         """Write encoded messages (see `upsert_messages`) in one transaction; return how many were written."""
+        if rows.engine_name != self.engine_name:
+            raise StoreError(f"rows encoded for {rows.engine_name} cannot be written to {self.engine_name}")
         if self.stop_list is not None and len(self.stop_list) != rows.stop_list_size:
             rows = rows.without(self.stop_list)  # someone was erased while these were being encoded
         statements = message_statements(self._engine.dialect)
@@ -207,7 +214,10 @@ class Store:
             if rows.reactions:
                 await connection.exec_driver_sql(statements.insert_reaction, rows.reactions)
             if sync_state is not None:
-                await self._save_channel_sync(connection, sync_state)
+                values = channel_sync_values(self.engine_name, sync_state)
+                await connection.exec_driver_sql(statements.upsert_channel_sync, values)
+                if sync_state.last_round_at is not None:
+                    await self._mark_synced(connection, sync_state)
         return len(rows.messages)
 
     async def save_conversation(self, record: ConversationRecord) -> None:
@@ -395,11 +405,14 @@ class Store:
         row = {name: getattr(state, name) for name in ChannelSync.__slots__}
         await self._upsert(connection, schema.channel_sync, [row], ["channel_id"])
         if state.last_round_at is not None:
-            await connection.execute(
-                sa.update(schema.channels)
-                .where(schema.channels.c.id == state.channel_id)
-                .values(last_synced_at=state.last_round_at)
-            )
+            await self._mark_synced(connection, state)
+
+    async def _mark_synced(self, connection: AsyncConnection, state: ChannelSync) -> None:
+        await connection.execute(
+            sa.update(schema.channels)
+            .where(schema.channels.c.id == state.channel_id)
+            .values(last_synced_at=state.last_round_at)
+        )
 
     async def channel_sync(self, channel_id: str) -> ChannelSync | None:
         async with self._engine.connect() as connection:
