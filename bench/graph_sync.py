@@ -903,6 +903,7 @@ def print_report(results: Mapping[str, Any]) -> None:
                 f"      {report['pages']:,} pages, {report['messages']:,} messages read, "
                 f"{report['requests']:,} requests; CPU {run['cpu_seconds']:.1f} s "
                 f"(event-loop thread {run['main_thread_cpu_seconds']:.1f} s), "
+                f"parsers' CPU {report.get('parse_cpu_seconds', 0.0):.1f} s, "
                 f"server CPU {run['server_cpu_seconds']:.1f} s"
             )
             print(

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any, TextIO
 
 from bot.model import Channel, Message, Person, Reaction, Team
 from bot.store import Store
+from bot.store.message_rows import MessageRowEncoder, MessageRows
 from bot.text import html_to_text
 
 logger = logging.getLogger(__name__)
@@ -167,6 +169,67 @@ def parse_chat_message(obj: Mapping[str, Any], default_channel: tuple[str, str] 
             if (reactor := ((reaction.get("user") or {}).get("user") or {})).get("id")
         ),
     )
+
+
+@dataclass(frozen=True)
+class MessagePage:
+    """One page of a channel's messages, parsed and encoded for the store, with where the round goes next."""
+
+    rows: MessageRows
+    messages: int  # the page's messages as read: roots, inlined replies and those fetched beyond them
+    next_link: str | None
+    delta_link: str | None
+    replies_links: tuple[tuple[int, str], ...]  # (root's index, link) for threads beyond the inlined replies
+    channels: tuple[tuple[str, str], ...]  # (channel id, team id) of every message held
+    cpu_seconds: float  # spent parsing and encoding, wherever that ran
+
+
+def parse_message_page(
+    body: bytes,
+    encoder: MessageRowEncoder,
+    beyond: Mapping[int, Sequence[Mapping[str, Any]]] | None = None,
+) -> MessagePage:
+    """Parse a page of Graph chatMessages (JSON bytes) into rows for the store; pure, so it runs anywhere.
+
+    `beyond` adds replies fetched from roots' `replies@odata.nextLink` (by the root's index in the page);
+    they take the root's `channelIdentity`. Objects that are not channel messages or are malformed are
+    left out, as the importer leaves them out. Raises `json.JSONDecodeError` for a body that is not JSON.
+    """
+    started = time.thread_time()
+    document = json.loads(body)
+    if not isinstance(document, dict):
+        raise json.JSONDecodeError("not a JSON object", "", 0)
+    values = document.get("value")
+    items = [item for item in values if isinstance(item, dict)] if isinstance(values, list) else []
+    messages: list[Message] = []
+    count = 0
+    links: list[tuple[int, str]] = []
+    for index, item in enumerate(items):
+        count += 1 + len(item.get("replies") or ())
+        messages.extend(_messages_in(item))
+        if link := item.get("replies@odata.nextLink"):
+            links.append((index, link))
+        identity = item.get("channelIdentity")
+        for reply in (beyond or {}).get(index, ()):
+            count += 1
+            messages.extend(_messages_in({"channelIdentity": identity, **reply} if identity else reply))
+    channels = {(m.channel_id, m.team_id) for m in messages}
+    return MessagePage(
+        rows=encoder.encode(messages),
+        messages=count,
+        next_link=document.get("@odata.nextLink") or None,
+        delta_link=document.get("@odata.deltaLink") or None,
+        replies_links=tuple(links),
+        channels=tuple(sorted(channels)),
+        cpu_seconds=time.thread_time() - started,
+    )
+
+
+def _messages_in(obj: Mapping[str, Any]) -> list[Message]:
+    try:
+        return [o for o in parse_graph_object(obj) if isinstance(o, Message)]
+    except (GraphObjectError, KeyError, TypeError, ValueError, AttributeError):
+        return []
 
 
 class GraphObjectImporter:

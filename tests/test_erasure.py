@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.erasure import StopList
-from bot.graph_import import import_json_lines
+from bot.graph_import import import_json_lines, parse_message_page
 from bot.model import ConversationRecord
 from bot.store import Store, async_database_url
 from tests.conftest import TEST_SECRET_KEY
@@ -129,6 +129,18 @@ async def test_an_erased_person_is_never_stored_again(loaded: Store, database_ur
     assert SECRET_PHRASE not in left
     stats = await loaded.stats()
     assert stats.people == 3
+
+
+async def test_a_person_erased_while_a_page_is_parsed_is_not_stored(loaded: Store, database_url: str) -> None:
+    # Graph sync encodes a page in another process with the stop-list as it was, then writes it.
+    page = json.dumps({"value": tenant()[-3:]}).encode()
+    parsed = parse_message_page(page, loaded.message_encoder())
+    await loaded.forget_person(ANNA[0])
+    await loaded.write_message_rows(parsed.rows)
+    left = " ".join(await every_value(database_url))
+    assert ANNA[0] not in left
+    assert SECRET_PHRASE not in left
+    assert "Thanks Anna Virtanen" in left, "colleagues' messages stay"
 
 
 async def test_the_stop_list_survives_a_restart(loaded: Store, database_url: str) -> None:

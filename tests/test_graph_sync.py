@@ -192,11 +192,11 @@ class CrashingStore(Store):
     crash_at = 0
     writes = 0
 
-    async def upsert_messages(self, messages: Any) -> int:
+    async def write_message_rows(self, rows: Any, sync_state: Any = None) -> int:
         type(self).writes += 1
         if type(self).writes >= type(self).crash_at:
             raise Killed("killed mid-sync")
-        return await super().upsert_messages(messages)
+        return await super().write_message_rows(rows, sync_state)
 
 
 async def dump(database_url: str) -> dict[str, list[tuple[Any, ...]]]:

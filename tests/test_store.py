@@ -7,10 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy.dialects.sqlite import aiosqlite
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.model import ConversationRecord, Message, Person, Reaction
-from bot.store import Store, StoreError, async_database_url
+from bot.store import Store, StoreError, async_database_url, message_rows
 from bot.store import schema as current_schema
 from bot.store.migrations import MIGRATIONS, schema_version
 
@@ -106,7 +109,8 @@ async def test_timestamps_come_back_timezone_aware(store: Store) -> None:
 
 
 async def test_naive_timestamps_are_refused(store: Store) -> None:
-    with pytest.raises(sa.exc.StatementError, match="timezone-aware"):
+    # Messages are encoded before any statement runs (see bot/store/message_rows.py).
+    with pytest.raises(ValueError, match="timezone-aware"):
         await store.upsert_messages([message("1", created_at=datetime(2026, 1, 1))])  # noqa: DTZ001
 
 
@@ -232,3 +236,14 @@ async def test_suggestion_counts_count_each_person_since_a_date_leaving_out_one_
     since = T0 - timedelta(days=7)
     assert await store.suggestion_counts(since) == {"alice": 2, "carol": 1}
     assert await store.suggestion_counts(since, other_than="kubernetes") == {"alice": 1}
+
+
+@given(st.datetimes(timezones=st.timezones()))
+def test_message_rows_bind_timestamps_as_sqlalchemy_does(moment: datetime) -> None:
+    # The encoder's own SQLite formatting of UTCDateTime must give what SQLAlchemy writes and reads back.
+    dialect = aiosqlite.dialect()  # type: ignore[no-untyped-call]
+    expected = current_schema.UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert expected is not None
+    fast = message_rows._processors("sqlite", "messages")[message_rows.MESSAGE_COLUMNS.index("created_at")]
+    assert fast is not None
+    assert fast(moment) == expected(moment)

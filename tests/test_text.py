@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot import text
 from bot.text import STOPWORDS, html_to_text, snippet, stem, terms, tokenize
 
 GRAPH_FIXTURES = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures" / "graph"
@@ -63,6 +64,29 @@ def test_html_to_text_reads_anything_into_trimmed_lines(html: str) -> None:
     for line in text.split("\n") if text else []:
         assert line
         assert line == line.strip()
+
+
+PLAIN_MARKUP = st.lists(
+    st.sampled_from(
+        [
+            "<p>", "</p>", "<P>", "</P >", "<br/>", "<br>", "<pre>", "</pre>", "<at id=\"0\">", "</at>",
+            "<blockquote>", "</blockquote>", "<attachment id='1'></attachment>", "<systemEventMessage/>",
+            '<emoji id="1f44d" alt="&#128077;" title="Thumbs up">', "</emoji>", "<td>", "<img alt>",
+            '<img src="x" itemtype="http://schema.skype.com/Emoji" alt="\U0001f600">', '<a href="a&amp;b">',
+            "</a>", "x", " ", "\n", "\r\n", "&amp;", "&lt;", "&nbsp;", "&amp", "&#x200b;", "\u200b", "<", ">",
+            "<!-- c -->", "<script>", "</script>", "<p class=x>", "a < b", "&",
+        ]
+    )
+)  # fmt: skip
+
+
+@given(PLAIN_MARKUP.map("".join) | st.text())
+def test_html_to_text_reads_plain_markup_as_htmlparser_does(html: str) -> None:
+    # The regular-expression reader is a shortcut for plain markup only: it must agree with HTMLParser.
+    parser = text._TextExtractor()
+    parser.feed(html)
+    parser.close()
+    assert html_to_text(html) == text._lines("".join(parser.parts))
 
 
 def _html_bodies(value: Any) -> Iterator[str]:

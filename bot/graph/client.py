@@ -9,7 +9,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -33,6 +33,9 @@ from bot.settings import Settings
 logger = logging.getLogger(__name__)
 
 _ERRORS: dict[str, Any] = {"XXX": ODataError}
+
+T = TypeVar("T")
+Decode = Callable[[bytes], Awaitable[T]]
 
 
 class GraphError(RuntimeError):
@@ -96,6 +99,14 @@ class GraphConnection:
 
     async def get_json(self, url: str, scope: str | None) -> dict[str, Any]:
         """The JSON object at `url` (absolute, as built by the SDK or returned as a next/delta link)."""
+        return await self.get(url, scope, _json_object)
+
+    async def get(self, url: str, scope: str | None, decode: Decode[T]) -> T:
+        """The body at `url` as `decode` reads it; a body it cannot read is retried like a network fault.
+
+        `decode` raises `json.JSONDecodeError` or `UnicodeDecodeError` for an unreadable (e.g. truncated)
+        body. Graph sync decodes message pages in its parser processes, off the event loop.
+        """
         # kiota types send_primitive_async as returning nothing; for "bytes" it returns the body.
         send: Any = self.service.request_adapter.send_primitive_async
         last_problem = ""
@@ -107,10 +118,7 @@ class GraphConnection:
                 body = await send(_get(url), "bytes", _ERRORS)
                 if not isinstance(body, bytes):
                     raise json.JSONDecodeError("empty response", "", 0)
-                parsed = json.loads(body)
-                if not isinstance(parsed, dict):
-                    raise json.JSONDecodeError("not a JSON object", "", 0)
-                return parsed
+                return await decode(body)
             except APIError as error:
                 status = error.response_status_code or 0
                 if status in (403, 404):
@@ -196,6 +204,13 @@ def _credential(settings: Settings) -> Any:
             certificate_path=str(settings.azure_client_certificate_path),
         )
     return ManagedIdentityCredential(client_id=settings.azure_client_id)
+
+
+async def _json_object(body: bytes) -> dict[str, Any]:
+    parsed = json.loads(body)
+    if not isinstance(parsed, dict):
+        raise json.JSONDecodeError("not a JSON object", "", 0)
+    return parsed
 
 
 def _get(url: str) -> RequestInformation:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from kiota_abstractions.request_information import RequestInformation
@@ -23,7 +23,7 @@ from msgraph.generated.teams.item.channels.item.messages.messages_request_builde
 from msgraph.generated.users.item.user_item_request_builder import UserItemRequestBuilder
 from msgraph.generated.users.users_request_builder import UsersRequestBuilder
 
-from bot.graph.client import GraphConnection
+from bot.graph.client import Decode, GraphConnection
 
 PAGE_SIZE = 50  # Graph's maximum for channel messages, replies and delta
 USER_FIELDS = [
@@ -40,6 +40,8 @@ USER_FIELDS = [
 # Graph returns these only for a single user, never in a collection (PLATFORM.md A.8).
 PROFILE_FIELDS = ["id", "aboutMe", "skills", "interests", "responsibilities", "pastProjects"]
 USERS_SCOPE = None  # directory reads count against the global rate only
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -122,11 +124,12 @@ class GraphSource:
             yield page
             next_url = page.next_link
 
-    async def replies_beyond(self, message: dict[str, Any], scope: str) -> list[dict[str, Any]]:
-        """The replies Graph did not inline in `$expand=replies` (it inlines up to 1000)."""
-        link = message.get("replies@odata.nextLink")
-        if not link:
-            return []
+    async def decoded_page(self, url: str, scope: str | None, decode: Decode[T]) -> T:
+        """The page at `url` as `decode` reads its bytes (Graph sync parses message pages off the loop)."""
+        return await self._connection.get(url, scope, decode)
+
+    async def replies_at(self, link: str, scope: str) -> list[dict[str, Any]]:
+        """A thread's replies from a root's `replies@odata.nextLink` on (Graph inlines up to 1000)."""
         replies: list[dict[str, Any]] = []
         async for page in self.pages(link, scope):
             replies.extend(page.items)

@@ -2,8 +2,10 @@
 
 Per channel, the first pass reads the whole history with the list endpoint (`$expand=replies`), then a
 catch-up delta round from when that started; later passes follow the saved delta link. The next page of the
-round in progress is saved after every page, so a pass killed anywhere resumes at the page it was on, and
-since every write is an upsert keyed by Graph ids, the store ends as an uninterrupted pass would leave it.
+round in progress is saved with every page, in the page's own transaction, so a pass killed anywhere resumes
+at the page after the last one stored, and since every write is an upsert keyed by Graph ids, the store ends
+as an uninterrupted pass would leave it. Pages are parsed in worker processes (`PageParser`) and the next
+page of a channel is fetched while the current one is written.
 """
 
 from __future__ import annotations
@@ -11,14 +13,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.graph.client import GraphConnection, GraphError, GraphResourceGone
+from bot.graph.page_parser import PageParser, default_workers
 from bot.graph.source import GraphSource
-from bot.graph_import import GraphObjectImporter
+from bot.graph_import import GraphObjectImporter, MessagePage
 from bot.model import ChannelSync
 from bot.settings import Settings
 from bot.store import Store
@@ -76,6 +79,7 @@ class SyncReport:
     throttled: int = 0
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    parse_cpu_seconds: float = 0.0  # parsing and encoding message pages, mostly in the parser processes
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -92,6 +96,7 @@ class SyncReport:
             "throttled": self.throttled,
             "problems": list(self.problems),
             "seconds": round(self.seconds, 2),
+            "parse_cpu_seconds": round(self.parse_cpu_seconds, 2),
         }
 
 
@@ -105,8 +110,10 @@ class GraphSync:
         options: SyncOptions,
         clock: Callable[[], datetime],
         progress: Progress | None = None,
+        parse_workers: int | None = None,
     ) -> None:
         self._connection = connection
+        self._parse_workers = default_workers() if parse_workers is None else parse_workers
         self._source = GraphSource(connection)
         self._store = store
         self._options = options
@@ -118,6 +125,17 @@ class GraphSync:
         started = time.perf_counter()
         counters_before = replace(self._connection.counters)
         report = SyncReport()
+        async with PageParser(self._parse_workers) as parser:
+            await self._read(force, report, parser)
+        report.parse_cpu_seconds = parser.cpu_seconds
+        counters = self._connection.counters
+        report.requests = counters.requests - counters_before.requests
+        report.retries = counters.retries - counters_before.retries
+        report.throttled = counters.throttled - counters_before.throttled
+        report.seconds = time.perf_counter() - started
+        return report
+
+    async def _read(self, force: bool, report: SyncReport, parser: PageParser) -> None:
         teams = await self._teams(report)
         channels = await self._channels(teams, report)
         await self._people(report)
@@ -129,7 +147,7 @@ class GraphSync:
                 if stopping.is_set():
                     return
                 try:
-                    await self._channel(channel, force, report, stopping)
+                    await self._channel(channel, force, report, stopping, parser)
                 except BaseException:
                     stopping.set()
                     raise
@@ -141,12 +159,6 @@ class GraphSync:
         failures = [o for o in outcomes if isinstance(o, BaseException) and not isinstance(o, PassStopped)]
         if failures:
             raise failures[0]
-        counters = self._connection.counters
-        report.requests = counters.requests - counters_before.requests
-        report.retries = counters.retries - counters_before.retries
-        report.throttled = counters.throttled - counters_before.throttled
-        report.seconds = time.perf_counter() - started
-        return report
 
     async def _teams(self, report: SyncReport) -> list[dict[str, Any]]:
         teams = [
@@ -215,7 +227,12 @@ class GraphSync:
         return list(await asyncio.gather(*(one(user) for user in users)))
 
     async def _channel(
-        self, channel: dict[str, Any], force: bool, report: SyncReport, stopping: asyncio.Event
+        self,
+        channel: dict[str, Any],
+        force: bool,
+        report: SyncReport,
+        stopping: asyncio.Event,
+        parser: PageParser,
     ) -> None:
         channel_id, team_id = channel["id"], channel["teamId"]
         name = channel.get("displayName") or channel_id
@@ -238,7 +255,7 @@ class GraphSync:
                 return
         state = replace(state, state="syncing", last_error=None)
         try:
-            state = await self._follow_round(state, report, stopping)
+            state = await self._follow_round(state, report, stopping, parser)
         except GraphResourceGone as error:
             gone = "gone" if error.status == 404 else "forbidden"
             state = replace(state, state=gone, round_link=None, last_error=str(error))
@@ -257,48 +274,70 @@ class GraphSync:
             )
 
     async def _follow_round(
-        self, state: ChannelSync, report: SyncReport, stopping: asyncio.Event
+        self, state: ChannelSync, report: SyncReport, stopping: asyncio.Event, parser: PageParser
     ) -> ChannelSync:
-        importer = GraphObjectImporter(self._store)
         scope = state.channel_id
-        while state.round_link is not None:
-            if stopping.is_set():
-                raise PassStopped("another channel failed; this one resumes at its next page")
-            page = await self._source.page(state.round_link, scope)
-            objects = await self._with_all_replies(page.items, scope)
-            await importer.add_all(objects)
-            count = sum(1 + len(o.get("replies") or ()) for o in objects)
-            report.pages += 1
-            report.messages += count
-            state = replace(state, pages=state.pages + 1, messages=state.messages + count)
-            if page.next_link:
-                state = replace(state, round_link=page.next_link)
-            elif state.round_kind == "backfill":
-                # History is in; a delta round from when the backfill began picks up what changed since
-                # and ends with the delta link the next passes follow.
-                since = (state.round_started_at or self._clock()) - _CATCH_UP_MARGIN
-                link = self._source.delta_url(state.team_id, state.channel_id, since)
-                state = replace(state, round_kind="delta", round_link=link)
-            else:
-                if not page.delta_link:
-                    raise GraphError("a delta round ended without @odata.deltaLink")
-                return replace(
-                    state,
-                    state="ok",
-                    round_kind=None,
-                    round_link=None,
-                    delta_link=page.delta_link,
-                    last_round_at=self._clock(),
-                    rounds=state.rounds + 1,
-                )
-            await self._store.save_channel_sync(state)
+        known_channels = {state.channel_id}
+        # The next page is fetched and parsed while this one is written.
+        ahead: asyncio.Task[MessagePage] | None = None
+        try:
+            while state.round_link is not None:
+                if stopping.is_set():
+                    raise PassStopped("another channel failed; this one resumes at its next page")
+                page = await (ahead or self._message_page(state.round_link, scope, parser))
+                ahead = None
+                state = self._after(state, page)
+                if state.round_link is not None:
+                    ahead = asyncio.create_task(self._message_page(state.round_link, scope, parser))
+                implied = {channel: team for channel, team in page.channels if channel not in known_channels}
+                if implied:
+                    await self._store.ensure_channels(implied)
+                    known_channels.update(implied)
+                # The page and where the round goes next are written in one transaction: a pass killed at
+                # any point resumes at a page whose predecessors are all in the store.
+                await self._store.write_message_rows(page.rows, sync_state=state)
+                report.pages += 1
+                report.messages += page.messages
+        finally:
+            if ahead is not None:
+                ahead.cancel()
+                await asyncio.gather(ahead, return_exceptions=True)
         return state
 
-    async def _with_all_replies(self, roots: Iterable[dict[str, Any]], scope: str) -> list[dict[str, Any]]:
-        messages: list[dict[str, Any]] = []
-        for root in roots:
-            messages.append(root)
-            identity = root.get("channelIdentity")
-            for reply in await self._source.replies_beyond(root, scope):
-                messages.append({"channelIdentity": identity, **reply} if identity else reply)
-        return messages
+    def _after(self, state: ChannelSync, page: MessagePage) -> ChannelSync:
+        """Where the round stands once `page` is in."""
+        state = replace(state, pages=state.pages + 1, messages=state.messages + page.messages)
+        if page.next_link:
+            return replace(state, round_link=page.next_link)
+        if state.round_kind == "backfill":
+            # History is in; a delta round from when the backfill began picks up what changed since and
+            # ends with the delta link the next passes follow.
+            since = (state.round_started_at or self._clock()) - _CATCH_UP_MARGIN
+            link = self._source.delta_url(state.team_id, state.channel_id, since)
+            return replace(state, round_kind="delta", round_link=link)
+        if not page.delta_link:
+            raise GraphError("a delta round ended without @odata.deltaLink")
+        return replace(
+            state,
+            state="ok",
+            round_kind=None,
+            round_link=None,
+            delta_link=page.delta_link,
+            last_round_at=self._clock(),
+            rounds=state.rounds + 1,
+        )
+
+    async def _message_page(self, url: str, scope: str, parser: PageParser) -> MessagePage:
+        """A page parsed in the parser pool, with the replies beyond what Graph inlined in its threads."""
+        body = b""
+
+        async def decode(raw: bytes) -> MessagePage:
+            nonlocal body
+            body = raw
+            return await parser.message_page(raw, self._store.message_encoder())
+
+        page = await self._source.decoded_page(url, scope, decode)
+        if not page.replies_links:
+            return page
+        beyond = {index: await self._source.replies_at(link, scope) for index, link in page.replies_links}
+        return await parser.message_page(body, self._store.message_encoder(), beyond)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
@@ -29,6 +30,12 @@ from bot.model import (
     Team,
 )
 from bot.store import schema
+from bot.store.message_rows import (
+    MessageRowEncoder,
+    MessageRows,
+    channel_sync_values,
+    message_statements,
+)
 from bot.store.migrations import apply_migrations
 from bot.visibility import PersonVisibility
 
@@ -89,6 +96,8 @@ class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self.stop_list: StopList | None = None
+        # SQLite has one writer at a time: concurrent transactions would sleep in its busy handler instead.
+        self._message_writes = asyncio.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
 
     async def load_stop_list(self, key: bytes) -> StopList:
         """Read the erased people's hashes; from now on nothing about them is stored again."""
@@ -187,43 +196,40 @@ class Store:
             if rows:
                 await connection.execute(self._insert(schema.channels).on_conflict_do_nothing(), rows)
 
-    async def upsert_messages(self, messages: Iterable[Message]) -> int:
-        """Insert or replace messages by (channel, id) with their reactions; deleted ones keep no text."""
-        # The same message may arrive twice in one batch (a page overlap, an edit): the last version wins.
-        batch = [
-            self._without_erased(m)
-            for m in {(m.channel_id, m.id): m for m in messages}.values()
-            if not self._blocked(m.author_id)
-        ]
-        rows = [_message_row(message) for message in batch]
-        async with self._engine.begin() as connection:
-            await self._upsert(connection, schema.messages, rows, ["channel_id", "id"])
-            # Per channel, so the delete seeks on the primary key's prefix (a tuple IN scans on SQLite).
-            ids_by_channel: dict[str, list[str]] = defaultdict(list)
-            for m in batch:
-                ids_by_channel[m.channel_id].append(m.id)
-            r = schema.reactions
-            for channel_id, ids in ids_by_channel.items():
-                for chunk in _chunks(ids, _BATCH_ROWS):
-                    await connection.execute(
-                        sa.delete(r).where(r.c.channel_id == channel_id, r.c.message_id.in_(chunk))
-                    )
-            reaction_rows = [
-                {
-                    "channel_id": m.channel_id,
-                    "message_id": m.id,
-                    "user_id": r.user_id,
-                    "reaction_type": r.reaction_type,
-                    "created_at": r.created_at,
-                }
-                for m in batch
-                if m.deleted_at is None
-                for r in _unique_reactions(m.reactions)
-            ]
-            reaction_rows = [_without_nul(row) for row in reaction_rows]
-            for chunk in _chunks(reaction_rows, _BATCH_ROWS):
-                await connection.execute(sa.insert(schema.reactions), chunk)
-        return len(rows)
+    async def upsert_messages(
+        self, messages: Iterable[Message], sync_state: ChannelSync | None = None
+    ) -> int:
+        """Insert or replace messages by (channel, id) with their reactions; deleted ones keep no text.
+
+        With `sync_state`, the channel's sync state is saved in the same transaction, so a saved round link
+        never points past messages that are not in the store.
+        """
+        return await self.write_message_rows(self.message_encoder().encode(messages), sync_state)
+
+    def message_encoder(self) -> MessageRowEncoder:
+        """An encoder of messages into rows for this store (picklable: Graph sync runs it in its parsers)."""
+        return MessageRowEncoder(self.engine_name, self.stop_list)
+
+    async def write_message_rows(self, rows: MessageRows, sync_state: ChannelSync | None = None) -> int:
+        """Write encoded messages (see `upsert_messages`) in one transaction; return how many were written."""
+        if rows.engine_name != self.engine_name:
+            raise StoreError(f"rows encoded for {rows.engine_name} cannot be written to {self.engine_name}")
+        if self.stop_list is not None and len(self.stop_list) != rows.stop_list_size:
+            rows = rows.without(self.stop_list)  # someone was erased while these were being encoded
+        statements = message_statements(self._engine.dialect)
+        async with self._message_writes, self._engine.begin() as connection:
+            # Plain tuples through the driver's executemany: SQLAlchemy's per-row work was most of the cost.
+            if rows.messages:
+                await connection.exec_driver_sql(statements.upsert_message, rows.messages)
+                await connection.exec_driver_sql(statements.delete_reactions, rows.message_keys())
+            if rows.reactions:
+                await connection.exec_driver_sql(statements.insert_reaction, rows.reactions)
+            if sync_state is not None:
+                values = channel_sync_values(self.engine_name, sync_state)
+                await connection.exec_driver_sql(statements.upsert_channel_sync, values)
+                if sync_state.last_round_at is not None:
+                    await self._mark_synced(connection, sync_state)
+        return len(rows.messages)
 
     async def save_conversation(self, record: ConversationRecord) -> None:
         """Remember how to reach a conversation (stored on install and on every message)."""
@@ -444,15 +450,21 @@ class Store:
 
     async def save_channel_sync(self, state: ChannelSync) -> None:
         """Record where ingestion stands for a channel (after every page, so a restart resumes there)."""
-        row = {name: getattr(state, name) for name in ChannelSync.__slots__}
         async with self._engine.begin() as connection:
-            await self._upsert(connection, schema.channel_sync, [row], ["channel_id"])
-            if state.last_round_at is not None:
-                await connection.execute(
-                    sa.update(schema.channels)
-                    .where(schema.channels.c.id == state.channel_id)
-                    .values(last_synced_at=state.last_round_at)
-                )
+            await self._save_channel_sync(connection, state)
+
+    async def _save_channel_sync(self, connection: AsyncConnection, state: ChannelSync) -> None:
+        row = {name: getattr(state, name) for name in ChannelSync.__slots__}
+        await self._upsert(connection, schema.channel_sync, [row], ["channel_id"])
+        if state.last_round_at is not None:
+            await self._mark_synced(connection, state)
+
+    async def _mark_synced(self, connection: AsyncConnection, state: ChannelSync) -> None:
+        await connection.execute(
+            sa.update(schema.channels)
+            .where(schema.channels.c.id == state.channel_id)
+            .values(last_synced_at=state.last_round_at)
+        )
 
     async def channel_sync(self, channel_id: str) -> ChannelSync | None:
         async with self._engine.connect() as connection:
@@ -1007,13 +1019,6 @@ def _last_per_key(rows: Sequence[dict[str, Any]], keys: list[str]) -> list[dict[
     return list(latest.values())
 
 
-def _unique_reactions(reactions: Iterable[Reaction]) -> list[Reaction]:
-    seen: dict[tuple[str, str], Reaction] = {}
-    for reaction in reactions:
-        seen.setdefault((reaction.user_id, reaction.reaction_type), reaction)
-    return list(seen.values())
-
-
 def _topic_key(topic: str) -> str:
     return " ".join(topic.replace("\x00", "").split()).casefold()[:200]
 
@@ -1072,28 +1077,6 @@ def _person_from_row(row: Any) -> Person:
         responsibilities=tuple(row.responsibilities),
         past_projects=tuple(row.past_projects),
     )
-
-
-def _message_row(message: Message) -> dict[str, Any]:
-    deleted = message.deleted_at is not None
-    return {
-        "channel_id": message.channel_id,
-        "id": message.id,
-        "team_id": message.team_id,
-        "reply_to_id": message.reply_to_id,
-        "author_id": message.author_id,
-        "author_name": message.author_name,
-        "created_at": message.created_at,
-        "last_modified_at": message.last_modified_at,
-        "deleted_at": message.deleted_at,
-        # A deleted message keeps its place in the thread but nothing of what it said.
-        "subject": None if deleted else message.subject,
-        "text": "" if deleted else message.text,
-        "web_url": message.web_url,
-        "message_type": message.message_type,
-        "from_application": message.from_application,
-        "mentions": [] if deleted else list(message.mentions),
-    }
 
 
 def _message_from_row(row: Any, reactions: tuple[Reaction, ...]) -> Message:

@@ -1,0 +1,68 @@
+"""Parsing message pages off the event loop: a pool of processes, one per core, for one sync pass."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.context import BaseContext
+from types import TracebackType
+from typing import Any
+
+from bot.graph_import import MessagePage, parse_message_page
+from bot.store.message_rows import MessageRowEncoder
+
+# Workers fork from a server process that has these loaded: cheap to start, and never a fork of the bot's
+# own process with its threads and open connections.
+_PRELOAD = ["bot.graph_import"]
+
+
+def default_workers() -> int:
+    """One parser per core the process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+class PageParser:
+    """Parses and encodes pages of Graph chatMessages in worker processes (in process with `workers=0`)."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.cpu_seconds = 0.0
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def __aenter__(self) -> PageParser:
+        if self.workers > 0:
+            context: BaseContext = multiprocessing.get_context("spawn")  # where there is no forkserver
+            if "forkserver" in multiprocessing.get_all_start_methods():
+                forkserver = multiprocessing.get_context("forkserver")
+                forkserver.set_forkserver_preload(_PRELOAD)
+                context = forkserver
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+            # Start the workers now: they load while the pass reads teams, channels and people.
+            for _ in range(self.workers):
+                self._pool.submit(os.getpid)
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
+
+    async def message_page(
+        self,
+        body: bytes,
+        encoder: MessageRowEncoder,
+        beyond: Mapping[int, Sequence[Mapping[str, Any]]] | None = None,
+    ) -> MessagePage:
+        """`parse_message_page` in a worker; raises what it raises (JSON errors for unreadable bodies)."""
+        if self._pool is None:
+            page = parse_message_page(body, encoder, beyond)
+        else:
+            loop = asyncio.get_running_loop()
+            page = await loop.run_in_executor(self._pool, parse_message_page, body, encoder, beyond)
+        self.cpu_seconds += page.cpu_seconds
+        return page
