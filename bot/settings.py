@@ -19,6 +19,7 @@ T = TypeVar("T")
 
 BotAppType = Literal["SingleTenant", "UserAssignedMSI"]
 DemoMode = Literal["auto", "on", "off"]
+NudgesDefault = Literal["on", "opt-in"]
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -153,6 +154,12 @@ class Settings:
         "GRAPH_CHANNEL_RPS", "4", "Requests per second on one team or channel (Graph's limit is 4)."
     )
     max_experts: int = _setting("SEULA_MAX_EXPERTS", "5", "How many people an answer lists (1–8).")
+    nudges_default: NudgesDefault = _setting(
+        "NUDGES_DEFAULT",
+        "on",
+        "`on`: people with established or rising expertise get a weekly nudge until they say `stop nudges`; "
+        "`opt-in`: only those who said `start nudges` get one.",
+    )
 
     @property
     def auth_enabled(self) -> bool:
@@ -243,6 +250,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: Path | 
         graph_max_rps=parse("graph_max_rps", _int_between(1, 200)),
         graph_channel_rps=parse("graph_channel_rps", _int_between(1, 4)),
         max_experts=parse("max_experts", _int_between(1, 8)),
+        nudges_default=parse("nudges_default", _choice("on", "opt-in")),
     )
     _check_combinations(settings)
     return settings

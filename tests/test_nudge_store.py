@@ -1,0 +1,104 @@
+"""The store's nudge tables on both engines: settings, one nudge a week, prompts, outcomes, erasure."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.model import ConversationRecord
+from bot.nudge_records import NudgeSettings, PlannedPrompt, PromptOutcome
+from bot.store import Store
+from tests.conftest import TEST_SECRET_KEY
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+WEEK = "2026-W48"
+QUESTION = PlannedPrompt("19:c@thread.tacv2", "100", frozenset({"helm", "kubernetes"}))
+OTHER_QUESTION = PlannedPrompt("19:c@thread.tacv2", "200", frozenset({"ingress"}))
+
+
+async def test_nudge_settings_change_one_field_at_a_time(store: Store) -> None:
+    assert await store.nudge_settings_of("anna") == NudgeSettings()
+    await store.update_nudge_settings("anna", enabled=False)
+    await store.update_nudge_settings("anna", goal_days=28)
+    await store.update_nudge_settings("anna", snoozed_until=NOW + timedelta(days=10))
+    settings = await store.nudge_settings_of("anna")
+    assert settings == NudgeSettings(enabled=False, snoozed_until=NOW + timedelta(days=10), goal_days=28)
+    assert settings.is_snoozed(NOW)
+    assert not settings.is_snoozed(NOW + timedelta(days=11))
+    assert await store.nudge_settings() == {"anna": settings}
+
+
+async def test_a_week_is_claimed_once_and_its_prompts_kept(store: Store) -> None:
+    ids = await store.record_nudge("anna", WEEK, "sent", NOW, [QUESTION, OTHER_QUESTION])
+    assert ids is not None
+    assert len(set(ids)) == 2
+    # A rerun, or a second replica, finds the week claimed and sends nothing.
+    assert await store.record_nudge("anna", WEEK, "sent", NOW, [QUESTION]) is None
+    assert await store.nudged_people(WEEK) == {"anna"}
+    assert await store.nudged_people("2026-W49") == frozenset()
+    assert await store.offered_questions() == {
+        "anna": {(QUESTION.channel_id, "100"), (OTHER_QUESTION.channel_id, "200")}
+    }
+
+
+async def test_a_person_decides_only_their_own_prompts(store: Store) -> None:
+    ids = await store.record_nudge("anna", WEEK, "sent", NOW, [QUESTION, OTHER_QUESTION])
+    assert ids is not None
+    assert not await store.decide_prompt("bob", ids[0], "dismissed", NOW)
+    assert await store.decide_prompt("anna", ids[0], "accepted", NOW, remind_at=NOW + timedelta(days=3))
+    assert await store.decide_prompt("anna", ids[1], "dismissed", NOW)
+    open_prompts = await store.open_prompts()
+    assert [(p.id, p.status, p.remind_at, p.terms) for p in open_prompts] == [
+        (ids[0], "accepted", NOW + timedelta(days=3), QUESTION.terms)
+    ]
+
+
+async def test_outcomes_are_totals_over_everyone(store: Store) -> None:
+    anna = await store.record_nudge("anna", WEEK, "sent", NOW, [QUESTION, OTHER_QUESTION])
+    bob = await store.record_nudge("bob", WEEK, "sent", NOW, [QUESTION])
+    await store.record_nudge("carol", WEEK, "planned", NOW, [])  # never sent: not counted
+    assert anna
+    assert bob
+    await store.decide_prompt("anna", anna[0], "accepted", NOW)
+    await store.decide_prompt("anna", anna[1], "dismissed", NOW)
+    await store.record_prompt_outcomes(
+        [
+            PromptOutcome(anna[0], "19:c@thread.tacv2", "300", NOW + timedelta(days=2), 4),
+            PromptOutcome(bob[0], "19:c@thread.tacv2", "301", NOW + timedelta(days=3), 1),
+        ]
+    )
+    outcomes = (await store.nudge_outcomes()).as_dict()
+    assert outcomes == {
+        "nudges": 2,
+        "people_nudged": 2,
+        "prompts_offered": 3,
+        "prompts_accepted": 1,
+        "prompts_dismissed": 1,
+        "posted": 2,
+        "posted_after_accepting": 1,
+        "reactions_on_posts": 5,
+    }
+
+
+async def test_reachable_people_have_a_personal_conversation(store: Store) -> None:
+    for conversation_id, kind, user in (("a:1", "personal", "anna"), ("19:x", "channel", None)):
+        await store.save_conversation(
+            ConversationRecord(
+                conversation_id, kind, "https://smba.trafficmanager.net/emea/", {}, NOW, None, user
+            )
+        )
+    assert await store.personal_conversation_people() == {"anna"}
+
+
+async def test_forgetting_a_person_erases_their_nudges(store: Store) -> None:
+    await store.load_stop_list(TEST_SECRET_KEY.encode())
+    await store.update_nudge_settings("anna", goal_days=7)
+    await store.record_nudge("anna", WEEK, "sent", NOW, [QUESTION])
+    counts = await store.forget_person("anna")
+    assert counts["nudges"] == 3
+    assert await store.nudge_settings() == {}
+    assert await store.nudged_people(WEEK) == frozenset()
+    assert await store.offered_questions() == {}
+    # Nothing about them is stored again.
+    await store.update_nudge_settings("anna", enabled=True)
+    assert await store.record_nudge("anna", "2026-W49", "sent", NOW, [QUESTION]) is None
+    assert await store.nudge_settings() == {}
