@@ -24,6 +24,7 @@ from bot.expert_finder import ExpertAnswer, ExpertFinder
 from bot.language import choose_language
 from bot.manifest_package import MANIFEST_COMMANDS
 from bot.model import Language
+from bot.nudger import Nudger
 from bot.store import Store
 from cards.elements import Element
 from cards.expert_card import MORE_VERB, build_expert_card
@@ -63,6 +64,7 @@ class Assistant:
         self,
         store: Store,
         finder: ExpertFinder,
+        nudger: Nudger,
         max_experts: int,
         default_language: Language,
         clock: Callable[[], datetime],
@@ -70,6 +72,7 @@ class Assistant:
         self._clock = clock
         self._store = store
         self._finder = finder
+        self._nudger = nudger
         self._max_experts = max_experts
         self._default_language = default_language
 

@@ -1,6 +1,6 @@
 """Weekly nudges: who gets one, their stats and goal, and content prompts from real questions. Pure.
 
-A nudge goes to people with established expertise (enough answers to colleagues lately) or rising expertise
+A nudge goes to people with established expertise (answers to several colleagues lately) or rising expertise
 (`signals.emerging_people`), whose account is enabled, who are not hidden, have not stopped or snoozed
 nudges, and have not had one this ISO week. Its prompts are questions colleagues asked in public channels
 about the person's topics, recurring and unanswered ones first, never the person's own and never one they
@@ -10,7 +10,7 @@ No I/O and no clock: the caller passes `now` and what the store holds.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,11 +25,15 @@ from bot.signals import (
     contributions,
     emerging_people,
     find_questions,
+    is_question,
     weekly_contributions,
 )
 from bot.text import snippet, terms
 
-ESTABLISHED_ANSWERS = 3  # answers to colleagues in the last 12 weeks that make an established voice
+# An established voice answers colleagues about weekly: 10 answers to 5 people or more in 12 weeks. On the
+# demo tenant that picks 55 of its 58 built-in experts, rising people and generalists, and 13 others.
+ESTABLISHED_ANSWERS = 10
+ESTABLISHED_PEOPLE_HELPED = 5
 ESTABLISHED_WINDOW = timedelta(weeks=12)
 QUESTION_WINDOW = timedelta(days=90)
 STATS_WEEKS = 8
@@ -37,6 +41,10 @@ MAX_PROMPTS = 3
 MAX_OUTLINE = 3
 PROMPT_CHARS = 160
 OUTLINE_CHARS = 120
+OUTLINE_MIN_CHARS = 40  # shorter replies ("+1", "thanks!", a joke) are no outline
+OUTLINE_MIN_SHARED = 2  # an outline message shares the topic word and at least one more with the question
+COMMON_QUESTION_SHARE = 0.05  # a word in more questions than this says nothing about what is asked
+COMMON_QUESTION_MIN = 30  # so a small organisation keeps its words
 OUTCOME_WINDOW = timedelta(days=28)  # a post this long after the prompt still counts as its outcome
 
 Reason = Literal["established", "rising"]
@@ -161,7 +169,7 @@ class NudgePlanner:
                 if message.reply_to_id is not None:
                     self._replied[author].add((message.channel_id, message.reply_to_id))
         self._terms: dict[tuple[str, str], frozenset[str]] = {}
-        self._questions: list[Question] | None = None
+        self._questions: list[tuple[Question, frozenset[str]]] | None = None
         self._similar: dict[QuestionKey, int] | None = None
         self._weekly_cache: dict[str, tuple[Contribution, ...]] | None = None
 
@@ -192,11 +200,12 @@ class NudgePlanner:
                 or own.is_snoozed(self._now)
             ):
                 continue
-            answers = recent[person_id].answers if person_id in recent else 0
+            lately = recent.get(person_id, Contribution())
+            answers = lately.answers
             # Rising says more than established: it is growth from a small base, so it wins when both hold.
             if person_id in rising:
                 found.append(Candidate(person, "rising", answers, own))
-            elif answers >= ESTABLISHED_ANSWERS:
+            elif answers >= ESTABLISHED_ANSWERS and lately.people_helped >= ESTABLISHED_PEOPLE_HELPED:
                 found.append(Candidate(person, "established", answers, own))
         return found
 
@@ -252,36 +261,48 @@ class NudgePlanner:
         starter = self._thread_starter.get((message.channel_id, message.reply_to_id or ""))
         return starter != message.author_id
 
-    def _all_questions(self) -> list[Question]:
+    def _all_questions(self) -> list[tuple[Question, frozenset[str]]]:
+        """Questions in public channels in the window, each with its telling words.
+
+        Words in more than `COMMON_QUESTION_SHARE` of all questions ("anyone", "tips", "thanks") tell
+        nothing about what is asked, so they are left out of matching.
+        """
         if self._questions is None:
-            found = find_questions(self._messages, self._now - QUESTION_WINDOW, self._now, self._now)
-            self._questions = [
+            found = [
                 q
+                for q in find_questions(self._messages, self._now - QUESTION_WINDOW, self._now, self._now)
+                if q.message.channel_id in self._public and q.message.is_people_writing
+            ]
+            frequency: Counter[str] = Counter(term for q in found for term in q.terms)
+            common = max(COMMON_QUESTION_MIN, len(found) * COMMON_QUESTION_SHARE)
+            self._questions = [
+                (q, telling)
                 for q in found
-                if q.message.channel_id in self._public and q.message.is_people_writing and q.terms
+                if (telling := frozenset(t for t in q.terms if len(t) >= 3 and frequency[t] <= common))
             ]
         return self._questions
 
     def _similar_askers(self) -> dict[QuestionKey, int]:
-        """Per question, how many other colleagues asked much the same (half their words shared)."""
+        """Per question, how many other colleagues asked much the same (half its telling words shared)."""
         if self._similar is None:
             questions = self._all_questions()
             by_term: dict[str, list[int]] = defaultdict(list)
-            for index, question in enumerate(questions):
-                for term in question.terms:
+            for index, (_, telling) in enumerate(questions):
+                for term in telling:
                     by_term[term].append(index)
             similar: dict[QuestionKey, int] = {}
-            for index, question in enumerate(questions):
+            for index, (question, telling) in enumerate(questions):
                 shared: dict[int, int] = defaultdict(int)
-                for term in question.terms:
+                for term in telling:
                     for other in by_term[term]:
                         if other != index:
                             shared[other] += 1
                 askers = {
-                    questions[other].message.author_id
+                    questions[other][0].message.author_id
                     for other, count in shared.items()
-                    if count * 2 >= max(len(question.terms), len(questions[other].terms))
-                    and questions[other].message.author_id != question.message.author_id
+                    if count >= 2
+                    and count * 2 >= max(len(telling), len(questions[other][1]))
+                    and questions[other][0].message.author_id != question.message.author_id
                 }
                 similar[_key(question.message)] = len(askers)
             self._similar = similar
@@ -294,14 +315,14 @@ class NudgePlanner:
         replied = self._replied.get(person_id, set())
         similar = self._similar_askers()
         ranked: list[tuple[tuple[bool, int, int, float], ContentPrompt]] = []
-        for question in self._all_questions():
+        for question, telling in self._all_questions():
             message = question.message
             key = _key(message)
             if message.author_id == person_id or key in replied or key in offered:
                 continue
             best: tuple[PersonTopic, frozenset[str]] | None = None
             for topic, words in topic_terms:
-                shared = words & question.terms
+                shared = words & telling
                 if shared and (best is None or len(shared) > len(best[1])):
                     best = (topic, shared)
             if best is None:
@@ -310,49 +331,65 @@ class NudgePlanner:
             if question.answered and askers < 2:
                 continue  # answered once, for one person: nothing left to write about
             topic, shared = best
+            # Only where the person has written something close before: that is the outline to start from.
+            outline = self._outline(person_id, telling, shared)
+            if not outline:
+                continue
             prompt = ContentPrompt(
                 channel_id=message.channel_id,
                 message_id=message.id,
-                text=snippet(_question_text(message), sorted(shared), PROMPT_CHARS),
+                text=snippet(_question_text(message), [], PROMPT_CHARS),
                 url=message.web_url,
                 topic=topic.name,
                 terms=shared,
                 askers=askers,
                 answered=question.answered,
                 asked_at=message.created_at,
-                outline=self._outline(person_id, question.terms | shared),
+                outline=outline,
             )
             rank = (question.answered, -askers, -len(shared), -message.created_at.timestamp())
             ranked.append((rank, prompt))
         ranked.sort(key=lambda item: item[0])
         chosen: list[ContentPrompt] = []
         topics_used: set[str] = set()
+        texts: set[str] = set()
         for _, prompt in ranked:
             # One prompt per topic while others are left, so a nudge doesn't ask the same thing thrice.
             if prompt.topic in topics_used and len({p.topic for _, p in ranked}) > len(topics_used):
                 continue
+            if prompt.text in texts:
+                continue  # the same words posted again (a weekly reminder) are one prompt
+            texts.add(prompt.text)
             chosen.append(prompt)
             topics_used.add(prompt.topic)
             if len(chosen) == MAX_PROMPTS:
                 break
         return chosen
 
-    def _outline(self, person_id: str, wanted: frozenset[str]) -> tuple[OutlineItem, ...]:
-        scored: list[tuple[tuple[int, bool, int, float], Message]] = []
+    def _outline(
+        self, person_id: str, telling: frozenset[str], topic_words: frozenset[str]
+    ) -> tuple[OutlineItem, ...]:
+        """The person's own earlier answers sharing the topic word and another word with the question."""
+        scored: list[tuple[tuple[int, int, float], Message]] = []
         for message in self._by_author.get(person_id, ()):
             if message.channel_id not in self._public or message.created_at >= self._now:
                 continue
-            overlap = len(self._message_terms(message) & wanted)
-            if overlap == 0:
+            words = self._message_terms(message)
+            overlap = len(words & telling)
+            if overlap < OUTLINE_MIN_SHARED or not words & topic_words:
                 continue
-            is_answer = not message.is_root and self._is_share(message)
+            # Only their substantial answers to colleagues: not their own questions, follow-ups or asides.
+            if message.is_root or not self._is_share(message):
+                continue
+            if len(message.text.strip()) < OUTLINE_MIN_CHARS or is_question(message.text):
+                continue
             reactions = sum(1 for r in message.reactions if r.user_id != person_id)
-            scored.append(((-overlap, not is_answer, -reactions, -message.created_at.timestamp()), message))
+            scored.append(((-overlap, -reactions, -message.created_at.timestamp()), message))
         scored.sort(key=lambda item: item[0])
         items: list[OutlineItem] = []
         seen: set[str] = set()
         for _, message in scored:
-            text = snippet(message.text, sorted(wanted), OUTLINE_CHARS)
+            text = snippet(message.text, sorted(telling), OUTLINE_CHARS)
             if text and text not in seen:
                 seen.add(text)
                 items.append(OutlineItem(text, message.web_url))

@@ -22,6 +22,7 @@ PEOPLE = {
         ("cai", "Cai Lindholm", "Finance", None),
         ("dora", "Dora Mäki", "Sales", None),
         ("eero", "Eero Niemi", "Legal", None),
+        ("fred", "Fred Berg", "Legal", None),
     )
 }
 _ids = itertools.count(1)
@@ -59,12 +60,16 @@ def topic(name: str) -> PersonTopic:
     return PersonTopic(name, 1.0, evidence)
 
 
-def anna_answers(count: int = 4) -> list[Message]:
-    """Anna answering colleagues' helm questions over the last weeks: an established voice."""
+def anna_answers(count: int = 10) -> list[Message]:
+    """Anna answering five colleagues' helm questions every eight days, as all year: an established voice."""
     messages = []
-    for week in range(count):
-        question = post("ben", f"How do I roll back a helm release number {week}?", 7 * week + 3)
-        messages += [question, post("anna", ANSWER, 7 * week + 2.9, question, reactors=("ben", "cai"))]
+    for i in range(10):
+        question = post("ben", f"Why does the helm release {i} fail?", 95 + 27 * i)
+        messages += [question, post("anna", ANSWER, 94.9 + 27 * i, question)]
+    for i in range(count):
+        asker = ("ben", "cai", "dora", "eero", "fred")[i % 5]
+        question = post(asker, f"How do I roll back a helm release number {i}?", 8 * i + 3)
+        messages += [question, post("anna", ANSWER, 8 * i + 2.9, question, reactors=("ben", "cai"))]
     return messages
 
 
@@ -91,7 +96,7 @@ def test_the_week_is_the_iso_week_in_utc() -> None:
 def test_people_who_answer_colleagues_are_eligible_and_others_not() -> None:
     messages = anna_answers()
     assert candidates(messages) == ["anna"]  # ben only asked
-    assert candidates(anna_answers(2)) == []  # two answers are not yet a voice
+    assert candidates(anna_answers(9)) == []  # nine answers in twelve weeks are not yet a voice
 
 
 def test_hidden_disabled_opted_out_snoozed_and_already_nudged_people_are_left_out() -> None:
@@ -127,15 +132,15 @@ def test_a_rising_person_is_eligible_with_the_reason() -> None:
             post("cai", "Set autovacuum_vacuum_scale_factor lower on big tables.", 9.9 + i, question),
         ]
     found = planner([*messages, *anna_answers()]).candidates(frozenset(), {}, frozenset(), True)
-    # Cai's six answers are all recent, none before: rising. Anna's four are not enough to be rising.
+    # Cai's six answers are all recent, none before: rising. Anna has long answered at her rate.
     assert [(c.person.id, c.reason, c.answers) for c in found] == [
-        ("anna", "established", 4),
+        ("anna", "established", 10),
         ("cai", "rising", 6),
     ]
 
 
 def test_stats_weeks_trend_and_goal_progress() -> None:
-    messages = anna_answers(4)
+    messages = anna_answers()
     p = planner(messages)
     nudge = p.plan(p.candidates(frozenset(), {}, frozenset(), True)[0], [topic("helm")])
     assert nudge.week == "2026-W48"
@@ -144,18 +149,20 @@ def test_stats_weeks_trend_and_goal_progress() -> None:
     assert nudge.stats.this_week.answers == 1
     assert nudge.stats.this_week.reactions == 2
     assert nudge.stats.this_week.reach == 2  # Ben (Sales) and Cai (Finance) are outside Platform
-    assert nudge.stats.trend == "up"
+    assert nudge.stats.trend == "steady"  # four answers in the last four weeks, three in the four before
     assert (nudge.goal.every_days, nudge.goal.shared, nudge.goal.met) == (14, 2, True)
     assert nudge.goal.last_shared == NOW - timedelta(days=2.9)
     longer = p.plan(
         p.candidates(frozenset(), {"anna": NudgeSettings(goal_days=28)}, frozenset(), True)[0], []
     )
     assert longer.goal.shared == 4
+    busier = planner([*messages, *(post("anna", ANSWER, 1 + i / 10, messages[0]) for i in range(4))])
+    assert busier.plan(busier.candidates(frozenset(), {}, frozenset(), True)[0], []).stats.trend == "up"
 
 
 def test_prompts_come_from_real_open_questions_in_the_persons_topics() -> None:
     messages = anna_answers()
-    unanswered = post("dora", "How should we set helm chart resource limits for the batch jobs?", 6)
+    unanswered = post("dora", "How should we run a helm upgrade of the batch jobs safely?", 6)
     recurring = post("eero", "Why does helm upgrade hang on the kubernetes ingress?", 8)
     plus_one = post("dora", "+1 same here", 7.9, recurring)
     off_topic = post("dora", "Who knows the travel expense policy?", 5)

@@ -1,0 +1,115 @@
+"""Weekly nudges over the store: plans this week's, records what people decide, measures outcomes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.expert_finder import ExpertFinder
+from bot.model import Language
+from bot.nudge_records import GOAL_CHOICES_DAYS, NudgeOutcomes
+from bot.nudges import Nudge, NudgePlanner, detect_outcomes, plan_nudges
+from bot.store import Store
+
+logger = logging.getLogger(__name__)
+
+HISTORY = timedelta(days=366)  # rising needs the 12 weeks before now and the 40 weeks before those
+REMIND_CHOICES_DAYS = (1, 3, 7)
+MAX_SNOOZE = timedelta(days=366)
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedNudge:
+    """A nudge and whether Seula can deliver it (the person has a personal conversation with the bot)."""
+
+    nudge: Nudge
+    reachable: bool
+
+
+class Nudger:
+    """Weekly nudges: the planner over the store's snapshot, and each person's own choices."""
+
+    def __init__(
+        self,
+        store: Store,
+        finder: ExpertFinder,
+        default_on: bool,
+        default_language: Language,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._store = store
+        self._finder = finder
+        self._default_on = default_on
+        self._default_language = default_language
+        self._clock = clock
+
+    async def plan(self, now: datetime | None = None) -> list[PlannedNudge]:
+        """This week's nudge for everyone due one and not yet nudged this week (nothing is recorded)."""
+        now = now or self._clock()
+        messages = [m async for m in self._store.iter_messages(since=now - HISTORY)]
+        people = await self._store.people()
+        public = await self._store.public_channel_ids()
+        planner = NudgePlanner(messages, people, public, now, self._default_language)
+        candidates = await asyncio.to_thread(
+            planner.candidates,
+            await self._store.hidden_people(),
+            await self._store.nudge_settings(),
+            await self._store.nudged_people(planner.week),
+            self._default_on,
+        )
+        topics = {c.person.id: await self._finder.topics_of(c.person.id, limit=8) for c in candidates}
+        offered = await self._store.offered_questions()
+        nudges = await asyncio.to_thread(plan_nudges, planner, candidates, topics, offered)
+        reachable = await self._store.personal_conversation_people()
+        return [PlannedNudge(nudge, nudge.recipient in reachable) for nudge in nudges]
+
+    async def update_outcomes(self, now: datetime | None = None) -> int:
+        """Find the posts that prompts led to (and their reactions now); return how many changed."""
+        now = now or self._clock()
+        prompts = await self._store.open_prompts()
+        if not prompts:
+            return 0
+        since = min(p.offered_at for p in prompts)
+        messages = [m async for m in self._store.iter_messages(since=since)]
+        public = await self._store.public_channel_ids()
+        found = await asyncio.to_thread(detect_outcomes, prompts, messages, public)
+        return await self._store.record_prompt_outcomes(found)
+
+    async def outcomes(self) -> NudgeOutcomes:
+        """Totals over everyone, for admins."""
+        return await self._store.nudge_outcomes()
+
+    # --- a person's own choices (always the acting person's, never an id from a card) ----------------------
+
+    async def set_enabled(self, person_id: str, enabled: bool) -> None:
+        await self._store.update_nudge_settings(person_id, enabled=enabled, snoozed_until=None)
+
+    async def snooze(self, person_id: str, until: datetime) -> bool:
+        """Pause nudges until `until`; False if that is not in the coming year."""
+        now = self._clock()
+        if not now < until <= now + MAX_SNOOZE:
+            return False
+        await self._store.update_nudge_settings(person_id, snoozed_until=until)
+        return True
+
+    async def set_goal(self, person_id: str, every_days: int) -> bool:
+        if every_days not in GOAL_CHOICES_DAYS:
+            return False
+        await self._store.update_nudge_settings(person_id, goal_days=every_days)
+        return True
+
+    async def accept(self, person_id: str, prompt_id: int, remind_in_days: int) -> bool:
+        """ "I'll write it": remember the promise and when to remind; False if the prompt isn't theirs."""
+        if remind_in_days not in REMIND_CHOICES_DAYS:
+            return False
+        now = self._clock()
+        return await self._store.decide_prompt(
+            person_id, prompt_id, "accepted", now, remind_at=now + timedelta(days=remind_in_days)
+        )
+
+    async def dismiss(self, person_id: str, prompt_id: int) -> bool:
+        """ "Not this one": never offer this question again."""
+        return await self._store.decide_prompt(person_id, prompt_id, "dismissed", self._clock())
