@@ -66,6 +66,16 @@ def build_nudge_card(nudge: Nudge, prompt_ids: Sequence[int], now: datetime) -> 
     return card(body, speak=say(language, "nudge.title"))
 
 
+_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def format_day(moment: datetime, language: Language) -> str:
+    """A date as people write it: `5 Dec 2026`, `5.12.2026`."""
+    if language == "fi":
+        return f"{moment.day}.{moment.month}.{moment.year}"
+    return f"{moment.day} {_EN_MONTHS[moment.month - 1]} {moment.year}"
+
+
 def _stats(nudge: Nudge, now: datetime, language: Language) -> list[Element]:
     week = nudge.stats.this_week
     facts = [
