@@ -13,6 +13,8 @@ from bot.model import Language
 from bot.nudge_records import GOAL_CHOICES_DAYS, NudgeOutcomes
 from bot.nudges import Nudge, NudgePlanner, detect_outcomes, plan_nudges
 from bot.store import Store
+from cards.elements import Element
+from cards.nudge_card import build_nudge_card
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +67,20 @@ class Nudger:
         nudges = await asyncio.to_thread(plan_nudges, planner, candidates, topics, offered)
         reachable = await self._store.personal_conversation_people()
         return [PlannedNudge(nudge, nudge.recipient in reachable) for nudge in nudges]
+
+    async def claim(
+        self, planned: Nudge, now: datetime | None = None, status: str = "queued"
+    ) -> Element | None:
+        """Record a person's nudge for its week and render its card; None if the week was claimed already.
+
+        The delivery side calls this just before it enqueues the card, so a rerun or a second replica
+        never sends a person two nudges in a week; the stored prompt ids go on the card's buttons.
+        """
+        now = now or self._clock()
+        ids = await self._store.record_nudge(
+            planned.recipient, planned.week, status, now, [p.planned() for p in planned.prompts]
+        )
+        return None if ids is None else build_nudge_card(planned, ids, now)
 
     async def update_outcomes(self, now: datetime | None = None) -> int:
         """Find the posts that prompts led to (and their reactions now); return how many changed."""

@@ -102,3 +102,28 @@ async def test_forgetting_a_person_erases_their_nudges(store: Store) -> None:
     await store.update_nudge_settings("anna", enabled=True)
     assert await store.record_nudge("anna", "2026-W49", "sent", NOW, [QUESTION]) is None
     assert await store.nudge_settings() == {}
+
+
+async def test_claiming_a_nudge_records_it_once_and_renders_its_card(store: Store) -> None:
+    from bot.expert_finder import ExpertFinder
+    from bot.nudger import Nudger
+    from tests.test_nudge_card import nudge
+
+    nudger = Nudger(store, ExpertFinder(store, clock=lambda: NOW), True, "en", clock=lambda: NOW)
+    card = await nudger.claim(nudge())
+    assert card is not None
+    [write] = [
+        a for a in _walk(card) if a.get("type") == "Action.Execute" and a["verb"] == "seula.nudge.write"
+    ]
+    [offered] = await store.open_prompts()
+    assert write["data"]["prompt"] == offered.id
+    assert await nudger.claim(nudge()) is None, "a second claim in the same week sends nothing"
+    assert await store.nudged_people(WEEK) == {"anna"}
+
+
+def _walk(element: object) -> list[dict[str, object]]:
+    if isinstance(element, dict):
+        return [element, *(found for value in element.values() for found in _walk(value))]
+    if isinstance(element, list):
+        return [found for item in element for found in _walk(item)]
+    return []
