@@ -228,3 +228,24 @@ def test_outcome_is_the_persons_later_post_on_the_topic_with_its_reactions() -> 
     assert outcome.message_id == in_thread.id
     known = replace(prompt, outcome_message_id=in_thread.id, outcome_reactions=0)
     assert detect_outcomes([known], [question, later, in_thread], frozenset({PUBLIC})) == []
+
+
+def test_no_prompt_without_something_of_theirs_to_start_from_and_nothing_private_in_outlines() -> None:
+    messages = anna_answers()
+    # Shares only "helm" with what Anna wrote: she has nothing close to build a post from.
+    loose = post("dora", "Which helm dashboards does finance use for budgets?", 6)
+    # Close to an answer she wrote only in a private channel: that answer may not be quoted.
+    private_question = post(
+        "eero", "Should we pin the postgres operator version before upgrades?", 6, channel=PRIVATE
+    )
+    close = post("eero", "How do we pin the postgres operator version?", 6)
+    private_answer = post(
+        "anna",
+        "Pin the postgres operator version in the umbrella chart, never float it.",
+        5.9,
+        private_question,
+    )
+    p = planner([*messages, loose, private_question, close, private_answer])
+    [candidate] = p.candidates(frozenset(), {}, frozenset(), True)
+    nudge = p.plan(candidate, [topic("helm"), topic("postgres")])
+    assert nudge.prompts == ()
