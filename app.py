@@ -32,6 +32,7 @@ from bot.settings import Settings, SettingsError, load_settings
 from bot.signals import Contribution
 from bot.store import StoreError
 from bot.web import create_app
+from cards.nudge_card import nudge_why
 
 logger = logging.getLogger("seula")
 
@@ -288,7 +289,7 @@ def _nudge_json(nudge: Nudge, reachable: bool) -> dict[str, Any]:
         "reachable": reachable,
         "week": nudge.week,
         "language": nudge.language,
-        "why": {"reason": nudge.reason, "answers_12_weeks": nudge.answers},
+        "why": {"reason": nudge.reason, "answers_12_weeks": nudge.answers, "text": nudge_why(nudge)},
         "stats": {
             **_contribution_json(nudge.stats.this_week),
             "trend": nudge.stats.trend,

@@ -42,7 +42,7 @@ def build_nudge_card(nudge: Nudge, prompt_ids: Sequence[int], now: datetime) -> 
     body: list[Element] = [
         text_block(say(language, "nudge.title"), size="medium", weight="bolder", style="heading"),
         text_block(
-            say(language, f"nudge.why.{nudge.reason}", answers=nudge.answers),
+            nudge_why(nudge),
             is_subtle=True,
             spacing="none",
             size="small",
@@ -64,6 +64,20 @@ def build_nudge_card(nudge: Nudge, prompt_ids: Sequence[int], now: datetime) -> 
     body += _controls(nudge, now, language)
     body.append(text_block(say(language, "nudge.footer"), is_subtle=True, size="small", spacing="medium"))
     return card(body, speak=say(language, "nudge.title"))
+
+
+def nudge_why(nudge: Nudge) -> str:
+    """Why this person got a nudge, in their language."""
+    return say(nudge.language, f"nudge.why.{nudge.reason}", answers=nudge.answers)
+
+
+def nudge_summary(nudge: Nudge) -> str:
+    """The plain-text line Teams shows in the notification (and where a card can't render)."""
+    week = nudge.stats.this_week
+    summary = say(nudge.language, "nudge.summary", answers=week.answers, reactions=week.reactions)
+    if nudge.prompts:
+        summary += " " + say(nudge.language, "nudge.summary.prompts")
+    return summary
 
 
 _EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

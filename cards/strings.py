@@ -175,6 +175,14 @@ _STRINGS: Final[dict[str, dict[Language, str]]] = {
         "fi": "Saat tämän, koska kollegat kääntyvät puoleesi yhä useammin: {answers} vastausta viimeisten "
         "12 viikon aikana.",
     },
+    "nudge.summary": {
+        "en": "Your week in Seula: {answers} answers and {reactions} reactions in the last 7 days.",
+        "fi": "Viikkosi Seulassa: {answers} vastausta ja {reactions} reaktiota viimeisten 7 päivän aikana.",
+    },
+    "nudge.summary.prompts": {
+        "en": "Colleagues asked about your topics, too.",
+        "fi": "Kollegat myös kysyivät aiheistasi.",
+    },
     "nudge.stats.title": {"en": "The last 7 days", "fi": "Viimeiset 7 päivää"},
     "nudge.stats.answers": {"en": "Answers", "fi": "Vastaukset"},
     "nudge.stats.reactions": {"en": "Reactions", "fi": "Reaktiot"},

@@ -21,6 +21,8 @@ from cards.nudge_card import (
     STOP_VERB,
     WRITE_VERB,
     build_nudge_card,
+    nudge_summary,
+    nudge_why,
 )
 from tests.test_cards import rendered_markdown
 
@@ -132,6 +134,15 @@ def test_without_prompts_or_a_share_the_card_says_so() -> None:
     assert "No open questions" in text
     assert "Nothing yet" in text
     assert {a["verb"] for a in of_type(card, "Action.Execute")} == {SNOOZE_VERB, GOAL_VERB, STOP_VERB}
+
+
+def test_the_notification_line_and_the_why_are_in_the_persons_language() -> None:
+    assert nudge_summary(nudge("en")) == (
+        "Your week in Seula: 7 answers and 14 reactions in the last 7 days. "
+        "Colleagues asked about your topics, too."
+    )
+    assert nudge_summary(nudge("fi")).startswith("Viikkosi Seulassa: 7 vastausta")
+    assert "12 kertaa" in nudge_why(nudge("fi"))
 
 
 def test_every_prompt_needs_its_stored_id() -> None:
