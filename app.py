@@ -313,6 +313,16 @@ def _nudge_json(nudge: Nudge, reachable: bool) -> dict[str, Any]:
             }
             for prompt in nudge.prompts
         ],
+        "followups": [
+            {
+                "text": f.text,
+                "url": f.url,
+                "posted": f.posted,
+                "post_url": f.posted_url,
+                "reactions": f.reactions,
+            }
+            for f in nudge.followups
+        ],
     }
 
 

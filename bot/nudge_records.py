@@ -50,6 +50,7 @@ class OfferedPrompt:
     status: str  # offered, accepted, dismissed
     offered_at: datetime
     remind_at: datetime | None = None
+    outcome_channel_id: str | None = None
     outcome_message_id: str | None = None
     outcome_reactions: int = 0
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.expert_finder import ExpertFinder
 from bot.model import Language
-from bot.nudge_records import GOAL_CHOICES_DAYS, NudgeOutcomes
+from bot.nudge_records import GOAL_CHOICES_DAYS, NudgeOutcomes, OfferedPrompt
 from bot.nudges import Nudge, NudgePlanner, detect_outcomes, plan_nudges
 from bot.store import Store
 from cards.elements import Element
@@ -64,7 +65,10 @@ class Nudger:
         )
         topics = {c.person.id: await self._finder.topics_of(c.person.id, limit=8) for c in candidates}
         offered = await self._store.offered_questions()
-        nudges = await asyncio.to_thread(plan_nudges, planner, candidates, topics, offered)
+        accepted: dict[str, list[OfferedPrompt]] = defaultdict(list)
+        for prompt in await self._store.open_prompts():
+            accepted[prompt.person_id].append(prompt)
+        nudges = await asyncio.to_thread(lambda: plan_nudges(planner, candidates, topics, offered, accepted))
         reachable = await self._store.personal_conversation_people()
         return [PlannedNudge(nudge, nudge.recipient in reachable) for nudge in nudges]
 

@@ -45,6 +45,7 @@ OUTLINE_MIN_CHARS = 40  # shorter replies ("+1", "thanks!", a joke) are no outli
 OUTLINE_MIN_SHARED = 2  # an outline message shares the topic word and at least one more with the question
 COMMON_QUESTION_SHARE = 0.05  # a word in more questions than this says nothing about what is asked
 COMMON_QUESTION_MIN = 30  # so a small organisation keeps its words
+FOLLOW_UP_WINDOW = timedelta(weeks=6)  # a promise to write is followed up on for this long
 OUTCOME_WINDOW = timedelta(days=28)  # a post this long after the prompt still counts as its outcome
 
 Reason = Literal["established", "rising"]
@@ -100,6 +101,20 @@ class ContentPrompt:
 
 
 @dataclass(frozen=True, slots=True)
+class FollowUp:
+    """A question the person said they would write about, and whether they did (the loop, closed)."""
+
+    text: str
+    url: str | None
+    posted_url: str | None
+    reactions: int
+
+    @property
+    def posted(self) -> bool:
+        return self.posted_url is not None
+
+
+@dataclass(frozen=True, slots=True)
 class GoalProgress:
     """The person's goal (share a post or an answer every `every_days` days) and how it stands."""
 
@@ -137,6 +152,7 @@ class Nudge:
     stats: NudgeStats
     goal: GoalProgress
     prompts: tuple[ContentPrompt, ...]
+    followups: tuple[FollowUp, ...] = ()
 
 
 class NudgePlanner:
@@ -157,6 +173,7 @@ class NudgePlanner:
         self._default_language = default_language
         self._week = iso_week(now)
         self._by_author: dict[str, list[Message]] = defaultdict(list)
+        self._by_key: dict[QuestionKey, Message] = {(m.channel_id, m.id): m for m in messages}
         self._thread_starter: dict[QuestionKey, str | None] = {}
         for message in messages:
             if message.is_root:
@@ -214,8 +231,12 @@ class NudgePlanner:
         candidate: Candidate,
         topics: Sequence[PersonTopic],
         offered: frozenset[QuestionKey] = frozenset(),
+        accepted: Sequence[OfferedPrompt] = (),
     ) -> Nudge:
-        """The nudge for one candidate, with prompts from questions in their `topics`."""
+        """The nudge for one candidate, with prompts from questions in their `topics`.
+
+        `accepted` are the prompts they said they would write about: the card follows up on the recent ones.
+        """
         person = candidate.person
         weeks = self._weekly().get(person.id) or (Contribution(),) * STATS_WEEKS
         return Nudge(
@@ -228,9 +249,34 @@ class NudgePlanner:
             stats=NudgeStats(weeks, _trend(weeks)),
             goal=self._goal(person.id, candidate.settings.goal),
             prompts=tuple(self._prompts(person.id, topics, offered)),
+            followups=tuple(self._followups(accepted)),
         )
 
     # --- internals --------------------------------------------------------------------------------------
+
+    def _followups(self, accepted: Sequence[OfferedPrompt]) -> list[FollowUp]:
+        found = []
+        recent = [
+            p for p in accepted if p.status == "accepted" and p.offered_at >= self._now - FOLLOW_UP_WINDOW
+        ]
+        for prompt in sorted(recent, key=lambda p: (p.offered_at, p.id), reverse=True)[:MAX_PROMPTS]:
+            question = self._by_key.get((prompt.channel_id, prompt.message_id))
+            if question is None or question.channel_id not in self._public:
+                continue  # deleted since, or no longer readable: nothing to show
+            post = (
+                self._by_key.get((prompt.outcome_channel_id or "", prompt.outcome_message_id))
+                if prompt.outcome_message_id
+                else None
+            )
+            found.append(
+                FollowUp(
+                    text=snippet(_question_text(question), [], PROMPT_CHARS),
+                    url=question.web_url,
+                    posted_url=(post.web_url or "") if post is not None else None,
+                    reactions=prompt.outcome_reactions if post is not None else 0,
+                )
+            )
+        return found
 
     def _weekly(self) -> dict[str, tuple[Contribution, ...]]:
         if self._weekly_cache is None:
@@ -409,10 +455,16 @@ def plan_nudges(
     candidates: Iterable[Candidate],
     topics: Mapping[str, Sequence[PersonTopic]],
     offered: Mapping[str, frozenset[QuestionKey]],
+    accepted: Mapping[str, Sequence[OfferedPrompt]] | None = None,
 ) -> list[Nudge]:
     """Every candidate's nudge, in candidate order."""
     return [
-        planner.plan(c, topics.get(c.person.id, ()), offered.get(c.person.id, frozenset()))
+        planner.plan(
+            c,
+            topics.get(c.person.id, ()),
+            offered.get(c.person.id, frozenset()),
+            (accepted or {}).get(c.person.id, ()),
+        )
         for c in candidates
     ]
 

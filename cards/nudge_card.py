@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.model import Language
 from bot.nudge_records import GOAL_CHOICES_DAYS
-from bot.nudges import ContentPrompt, Nudge
+from bot.nudges import ContentPrompt, FollowUp, Nudge
 from cards.elements import (
     Element,
     action_set,
@@ -50,6 +50,9 @@ def build_nudge_card(nudge: Nudge, prompt_ids: Sequence[int], now: datetime) -> 
         *_stats(nudge, now, language),
         text_block(_goal_text(nudge, language), spacing="medium"),
     ]
+    if nudge.followups:
+        body.append(text_block(say(language, "nudge.followups.title"), weight="bolder", spacing="large"))
+        body += [_followup(followup, language) for followup in nudge.followups]
     if nudge.prompts:
         body += [
             text_block(say(language, "nudge.prompts.title"), weight="bolder", spacing="large"),
@@ -139,6 +142,25 @@ def _goal_text(nudge: Nudge, language: Language) -> str:
     if goal.met:
         return say(language, "nudge.goal.met", days=goal.every_days, shared=goal.shared)
     return say(language, "nudge.goal.open", days=goal.every_days)
+
+
+def _followup(followup: FollowUp, language: Language) -> Element:
+    if followup.posted:
+        status = say(language, "nudge.followup.posted")
+        status += " · " + say(language, "nudge.followup.reactions", reactions=followup.reactions)
+    else:
+        status = say(language, "nudge.followup.open")
+    link = safe_link(followup.posted_url) or safe_link(followup.url)
+    label = say(language, "nudge.followup.see" if safe_link(followup.posted_url) else "nudge.prompt.open")
+    return container(
+        [
+            text_block(f"“{escape_markdown(followup.text)}”", size="small", max_lines=2),
+            text_block(status, size="small", is_subtle=not followup.posted, spacing="none"),
+        ],
+        spacing="small",
+        style="emphasis",
+        select_action=open_url(label, link) if link else None,
+    )
 
 
 def _prompt_section(prompt: ContentPrompt, prompt_id: int, language: Language) -> Element:

@@ -215,6 +215,17 @@ _STRINGS: Final[dict[str, dict[Language, str]]] = {
         "fi": "**Tavoitteesi**: jaa jotain {days} päivän välein. Viimeisten {days} päivän aikana ei vielä "
         "mitään: yksi alla olevista kysymyksistä riittäisi.",
     },
+    "nudge.followups.title": {
+        "en": "You said you'd write about",
+        "fi": "Lupasit kirjoittaa aiheesta",
+    },
+    "nudge.followup.posted": {"en": "✓ You posted it", "fi": "✓ Julkaisit sen"},
+    "nudge.followup.reactions": {
+        "en": "{reactions} reactions so far",
+        "fi": "{reactions} reaktiota tähän mennessä",
+    },
+    "nudge.followup.open": {"en": "Not posted yet", "fi": "Ei vielä julkaistu"},
+    "nudge.followup.see": {"en": "See your post", "fi": "Katso viestisi"},
     "nudge.prompts.title": {
         "en": "Colleagues asked about your topics",
         "fi": "Kollegat kysyivät aiheistasi",

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from bot.model import Language, Person
-from bot.nudges import ContentPrompt, GoalProgress, Nudge, NudgeStats, OutlineItem
+from bot.nudges import ContentPrompt, FollowUp, GoalProgress, Nudge, NudgeStats, OutlineItem
 from bot.signals import Contribution
 from cards.nudge_card import (
     GOAL_INPUT,
@@ -143,6 +144,18 @@ def test_the_notification_line_and_the_why_are_in_the_persons_language() -> None
     )
     assert nudge_summary(nudge("fi")).startswith("Viikkosi Seulassa: 7 vastausta")
     assert "12 kertaa" in nudge_why(nudge("fi"))
+
+
+def test_the_card_follows_up_on_what_they_said_they_would_write() -> None:
+    posted = FollowUp("How do I roll back a helm release?", URL, URL.replace("100", "300"), 4)
+    waiting = FollowUp("Which helm plugin diffs releases?", URL, None, 0)
+    card = build_nudge_card(replace(nudge(), followups=(posted, waiting)), [1], NOW)
+    text = json.dumps(card, ensure_ascii=False)
+    assert "You said you'd write about" in text
+    assert "4 reactions so far" in text
+    assert "Not posted yet" in text
+    links = [e["selectAction"]["url"] for e in walk(card) if "selectAction" in e]
+    assert links == [URL.replace("100", "300"), URL]
 
 
 def test_every_prompt_needs_its_stored_id() -> None:

@@ -249,3 +249,39 @@ def test_no_prompt_without_something_of_theirs_to_start_from_and_nothing_private
     [candidate] = p.candidates(frozenset(), {}, frozenset(), True)
     nudge = p.plan(candidate, [topic("helm"), topic("postgres")])
     assert nudge.prompts == ()
+
+
+def test_the_next_nudge_follows_up_on_what_the_person_said_they_would_write() -> None:
+    messages = anna_answers()
+    question = post("dora", "How should we run a helm upgrade of the batch jobs safely?", 20)
+    their_post = post(
+        "anna", "Helm upgrades for batch jobs: run them with --atomic and --wait.", 10, reactors=("ben",)
+    )
+    skipped = post("eero", "Which helm plugin diffs releases?", 20)
+    p = planner([*messages, question, their_post, skipped])
+    [candidate] = p.candidates(frozenset(), {}, frozenset(), True)
+
+    def offered(message: Message, status: str, outcome: Message | None = None) -> OfferedPrompt:
+        return OfferedPrompt(
+            id=int(message.id),
+            person_id="anna",
+            week="2026-W46",
+            channel_id=PUBLIC,
+            message_id=message.id,
+            terms=frozenset({"helm"}),
+            status=status,
+            offered_at=NOW - timedelta(days=15),
+            outcome_channel_id=outcome.channel_id if outcome else None,
+            outcome_message_id=outcome.id if outcome else None,
+            outcome_reactions=1 if outcome else 0,
+        )
+
+    nudge = p.plan(
+        candidate,
+        [topic("helm")],
+        accepted=[offered(question, "accepted", their_post), offered(skipped, "offered")],
+    )
+    [followup] = nudge.followups
+    assert followup.text == question.text
+    assert followup.posted
+    assert (followup.posted_url, followup.reactions) == (their_post.web_url, 1)

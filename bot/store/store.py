@@ -925,6 +925,7 @@ def _offered_prompt_from_row(row: Any) -> OfferedPrompt:
         status=row.status,
         offered_at=row.offered_at,
         remind_at=row.remind_at,
+        outcome_channel_id=row.outcome_channel_id,
         outcome_message_id=row.outcome_message_id,
         outcome_reactions=int(row.outcome_reactions),
     )
