@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from bot.expert_finder import ExpertFinder
 from bot.model import Language
@@ -15,13 +16,28 @@ from bot.nudge_records import GOAL_CHOICES_DAYS, NudgeOutcomes, OfferedPrompt
 from bot.nudges import Nudge, NudgePlanner, detect_outcomes, plan_nudges
 from bot.store import Store
 from cards.elements import Element
-from cards.nudge_card import build_nudge_card
+from cards.nudge_card import build_nudge_card, nudge_summary
 
 logger = logging.getLogger(__name__)
 
 HISTORY = timedelta(days=366)  # rising needs the 12 weeks before now and the 40 weeks before those
 REMIND_CHOICES_DAYS = (1, 3, 7)
 MAX_SNOOZE = timedelta(days=366)
+NUDGE_KIND = "nudge"  # the outbox's kind: (kind, recipient, ISO week) is sent at most once
+
+
+class Outbox(Protocol):
+    """Where proactive messages wait to be sent (the delivery side's `Delivery.enqueue`)."""
+
+    async def enqueue(
+        self,
+        kind: str,
+        recipient_id: str,
+        period: str,
+        due_at: datetime,
+        card: dict[str, object],
+        summary_text: str,
+    ) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +101,21 @@ class Nudger:
             planned.recipient, planned.week, status, now, [p.planned() for p in planned.prompts]
         )
         return None if ids is None else build_nudge_card(planned, ids, now)
+
+    async def enqueue(
+        self, nudge: Nudge, outbox: Outbox, due_at: datetime, now: datetime | None = None
+    ) -> bool:
+        """Claim the person's week and put the card in the outbox for `due_at` (their local send time).
+
+        Claimed first, queued second: a crash between the two loses that week's nudge rather than risking
+        two (nudges are at most once a week). False if the week was claimed already.
+        """
+        card = await self.claim(nudge, now, status="queued")
+        if card is None:
+            return False
+        return await outbox.enqueue(
+            NUDGE_KIND, nudge.recipient, nudge.week, due_at, card, nudge_summary(nudge)
+        )
 
     async def update_outcomes(self, now: datetime | None = None) -> int:
         """Find the posts that prompts led to (and their reactions now); return how many changed."""

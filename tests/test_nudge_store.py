@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.model import ConversationRecord
@@ -119,6 +120,45 @@ async def test_claiming_a_nudge_records_it_once_and_renders_its_card(store: Stor
     assert write["data"]["prompt"] == offered.id
     assert await nudger.claim(nudge()) is None, "a second claim in the same week sends nothing"
     assert await store.nudged_people(WEEK) == {"anna"}
+
+
+@dataclass
+class FakeOutbox:
+    """The delivery side's outbox, as far as nudges use it: (kind, recipient, period) is queued once."""
+
+    queued: dict[tuple[str, str, str], tuple[datetime, dict[str, object], str]] = field(default_factory=dict)
+
+    async def enqueue(
+        self,
+        kind: str,
+        recipient_id: str,
+        period: str,
+        due_at: datetime,
+        card: dict[str, object],
+        summary_text: str,
+    ) -> bool:
+        key = (kind, recipient_id, period)
+        if key in self.queued:
+            return False
+        self.queued[key] = (due_at, card, summary_text)
+        return True
+
+
+async def test_a_due_nudge_is_claimed_then_queued_once_for_the_persons_send_time(store: Store) -> None:
+    from bot.expert_finder import ExpertFinder
+    from bot.nudger import Nudger
+    from tests.test_nudge_card import nudge
+
+    nudger = Nudger(store, ExpertFinder(store, clock=lambda: NOW), True, "en", clock=lambda: NOW)
+    outbox = FakeOutbox()
+    due = NOW + timedelta(hours=3)
+    assert await nudger.enqueue(nudge(), outbox, due)
+    assert not await nudger.enqueue(nudge(), outbox, due), "the week is claimed: never queued twice"
+    [(key, (due_at, card, summary))] = outbox.queued.items()
+    assert key == ("nudge", "anna", WEEK)
+    assert due_at == due
+    assert card["type"] == "AdaptiveCard"
+    assert summary.startswith("Your week in Seula")
 
 
 def _walk(element: object) -> list[dict[str, object]]:
