@@ -360,7 +360,7 @@ class NudgePlanner:
         topic_terms = [(topic, frozenset(terms(topic.name))) for topic in topics]
         replied = self._replied.get(person_id, set())
         similar = self._similar_askers()
-        ranked: list[tuple[tuple[bool, int, int, float], ContentPrompt]] = []
+        ranked: list[tuple[tuple[bool, int, int, float], ContentPrompt, frozenset[str]]] = []
         for question, telling in self._all_questions():
             message = question.message
             key = _key(message)
@@ -394,18 +394,19 @@ class NudgePlanner:
                 outline=outline,
             )
             rank = (question.answered, -askers, -len(shared), -message.created_at.timestamp())
-            ranked.append((rank, prompt))
+            ranked.append((rank, prompt, telling))
         ranked.sort(key=lambda item: item[0])
         chosen: list[ContentPrompt] = []
         topics_used: set[str] = set()
-        texts: set[str] = set()
-        for _, prompt in ranked:
+        chosen_words: list[frozenset[str]] = []
+        all_topics = {p.topic for _, p, _ in ranked}
+        for _, prompt, telling in ranked:
             # One prompt per topic while others are left, so a nudge doesn't ask the same thing thrice.
-            if prompt.topic in topics_used and len({p.topic for _, p in ranked}) > len(topics_used):
+            if prompt.topic in topics_used and len(all_topics) > len(topics_used):
                 continue
-            if prompt.text in texts:
-                continue  # the same words posted again (a weekly reminder) are one prompt
-            texts.add(prompt.text)
+            if any(len(telling & other) * 2 >= len(telling | other) for other in chosen_words):
+                continue  # much the same question asked again is one prompt (its askers already count it)
+            chosen_words.append(telling)
             chosen.append(prompt)
             topics_used.add(prompt.topic)
             if len(chosen) == MAX_PROMPTS:

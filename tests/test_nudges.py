@@ -285,3 +285,13 @@ def test_the_next_nudge_follows_up_on_what_the_person_said_they_would_write() ->
     assert followup.text == question.text
     assert followup.posted
     assert (followup.posted_url, followup.reactions) == (their_post.web_url, 1)
+
+
+def test_much_the_same_question_asked_twice_is_one_prompt_with_both_askers() -> None:
+    first = post("dora", "How should we run a helm upgrade of the batch jobs safely?", 6)
+    again = post("eero", "How do we run a helm upgrade of batch jobs safely?", 9)
+    p = planner([*anna_answers(), first, again])
+    [candidate] = p.candidates(frozenset(), {}, frozenset(), True)
+    [prompt] = p.plan(candidate, [topic("helm")]).prompts
+    assert prompt.message_id == first.id
+    assert prompt.askers == 2
