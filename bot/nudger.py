@@ -12,11 +12,11 @@ from typing import Protocol
 
 from bot.expert_finder import ExpertFinder
 from bot.model import Language
-from bot.nudge_records import GOAL_CHOICES_DAYS, NudgeOutcomes, OfferedPrompt
-from bot.nudges import Nudge, NudgePlanner, detect_outcomes, plan_nudges
+from bot.nudge_records import GOAL_CHOICES_DAYS, NudgeOutcomes, NudgeSettings, OfferedPrompt
+from bot.nudges import Nudge, NudgePlanner, detect_outcomes, language_of, plan_nudges, question_text
 from bot.store import Store
 from cards.elements import Element
-from cards.nudge_card import build_nudge_card, nudge_summary
+from cards.nudge_card import build_nudge_card, build_reminder_card, nudge_summary, reminder_summary
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +24,7 @@ HISTORY = timedelta(days=366)  # rising needs the 12 weeks before now and the 40
 REMIND_CHOICES_DAYS = (1, 3, 7)
 MAX_SNOOZE = timedelta(days=366)
 NUDGE_KIND = "nudge"  # the outbox's kind: (kind, recipient, ISO week) is sent at most once
+REMINDER_KIND = "nudge-reminder"  # (kind, recipient, prompt) is sent at most once
 
 
 class Outbox(Protocol):
@@ -116,6 +117,37 @@ class Nudger:
         return await outbox.enqueue(
             NUDGE_KIND, nudge.recipient, nudge.week, due_at, card, nudge_summary(nudge)
         )
+
+    async def enqueue_reminders(self, outbox: Outbox, now: datetime | None = None) -> int:
+        """Queue the reminders people asked for with "I'll write it" and haven't acted on; return how many.
+
+        Outcomes are updated first, so no one is reminded of something they already posted.
+        """
+        now = now or self._clock()
+        await self.update_outcomes(now)
+        due = await self._store.due_reminders(now)
+        if not due:
+            return 0
+        people = await self._store.people({p.person_id for p in due})
+        public = await self._store.public_channel_ids()
+        settings = await self._store.nudge_settings()
+        queued = 0
+        for prompt in due:
+            question = await self._store.message(prompt.channel_id, prompt.message_id)
+            person = people.get(prompt.person_id)
+            wanted = settings.get(prompt.person_id, NudgeSettings()).is_enabled(self._default_on)
+            if question is None or person is None or question.channel_id not in public or not wanted:
+                # The question is gone, or they stopped nudges since: the reminder is dropped, not sent.
+                await self._store.claim_reminder(prompt.id)
+                continue
+            if not await self._store.claim_reminder(prompt.id):
+                continue
+            language = language_of(person, self._default_language)
+            card = build_reminder_card(question_text(question), question.web_url, language)
+            queued += await outbox.enqueue(
+                REMINDER_KIND, prompt.person_id, f"prompt-{prompt.id}", now, card, reminder_summary(language)
+            )
+        return queued
 
     async def update_outcomes(self, now: datetime | None = None) -> int:
         """Find the posts that prompts led to (and their reactions now); return how many changed."""

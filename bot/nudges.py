@@ -270,7 +270,7 @@ class NudgePlanner:
             )
             found.append(
                 FollowUp(
-                    text=snippet(_question_text(question), [], PROMPT_CHARS),
+                    text=question_text(question),
                     url=question.web_url,
                     posted_url=(post.web_url or "") if post is not None else None,
                     reactions=prompt.outcome_reactions if post is not None else 0,
@@ -284,12 +284,7 @@ class NudgePlanner:
         return self._weekly_cache
 
     def _language_of(self, person: Person) -> Language:
-        preferred = (person.preferred_language or "").lower()
-        if preferred.startswith("fi"):
-            return "fi"
-        if preferred.startswith("en"):
-            return "en"
-        return self._default_language
+        return language_of(person, self._default_language)
 
     def _goal(self, person_id: str, every_days: int) -> GoalProgress:
         since = self._now - timedelta(days=every_days)
@@ -384,7 +379,7 @@ class NudgePlanner:
             prompt = ContentPrompt(
                 channel_id=message.channel_id,
                 message_id=message.id,
-                text=snippet(_question_text(message), [], PROMPT_CHARS),
+                text=question_text(message),
                 url=message.web_url,
                 topic=topic.name,
                 terms=shared,
@@ -516,6 +511,21 @@ def _trend(weeks: Sequence[Contribution]) -> Trend:
     if earlier - recent >= 2 and recent < earlier * 0.8:
         return "down"
     return "steady"
+
+
+def language_of(person: Person, default: Language) -> Language:
+    """The language to nudge a person in: their directory's preferred language, else the default."""
+    preferred = (person.preferred_language or "").lower()
+    if preferred.startswith("fi"):
+        return "fi"
+    if preferred.startswith("en"):
+        return "en"
+    return default
+
+
+def question_text(message: Message) -> str:
+    """A question as a prompt shows it: its subject (when the text doesn't repeat it), its text, shortened."""
+    return snippet(_question_text(message), [], PROMPT_CHARS)
 
 
 def _question_text(message: Message) -> str:

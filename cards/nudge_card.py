@@ -83,6 +83,22 @@ def nudge_summary(nudge: Nudge) -> str:
     return summary
 
 
+def build_reminder_card(question: str, url: str | None, language: Language) -> Element:
+    """The reminder the person asked for with "I'll write it"."""
+    link = safe_link(url)
+    body = [
+        text_block(say(language, "nudge.reminder.title"), size="medium", weight="bolder", style="heading"),
+        text_block(f"“{escape_markdown(question)}”", max_lines=4),
+        text_block(say(language, "nudge.reminder.body"), size="small", is_subtle=True),
+    ]
+    actions = [open_url(say(language, "nudge.prompt.open"), link)] if link else None
+    return card(body, actions=actions, speak=say(language, "nudge.reminder.title"))
+
+
+def reminder_summary(language: Language) -> str:
+    return say(language, "nudge.reminder.title")
+
+
 _EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 

@@ -215,6 +215,16 @@ _STRINGS: Final[dict[str, dict[Language, str]]] = {
         "fi": "**Tavoitteesi**: jaa jotain {days} päivän välein. Viimeisten {days} päivän aikana ei vielä "
         "mitään: yksi alla olevista kysymyksistä riittäisi.",
     },
+    "nudge.reminder.title": {
+        "en": "A reminder: you said you'd write about this",
+        "fi": "Muistutus: lupasit kirjoittaa tästä",
+    },
+    "nudge.reminder.body": {
+        "en": "A short post in the channel, or an answer in the thread, helps everyone who asks next. Say "
+        "**stop nudges** to get no more reminders.",
+        "fi": "Lyhyt viesti kanavalle tai vastaus ketjuun auttaa kaikkia seuraavia kysyjiä. Sano "
+        "**lopeta muistutukset**, niin en muistuta enää.",
+    },
     "nudge.followups.title": {
         "en": "You said you'd write about",
         "fi": "Lupasit kirjoittaa aiheesta",

@@ -167,3 +167,38 @@ def _walk(element: object) -> list[dict[str, object]]:
     if isinstance(element, list):
         return [found for item in element for found in _walk(item)]
     return []
+
+
+async def test_reminders_go_once_only_to_those_who_accepted_and_have_not_posted(store: Store) -> None:
+    from bot.expert_finder import ExpertFinder
+    from bot.model import Channel, Message, Person
+    from bot.nudger import Nudger
+
+    await store.upsert_people(
+        [Person("anna", "Anna Virtanen", preferred_language="fi-FI"), Person("bob", "Bob")]
+    )
+    await store.upsert_channels([Channel(QUESTION.channel_id, "team", "Kubernetes")])
+    asked = NOW - timedelta(days=10)
+    await store.upsert_messages(
+        [
+            Message(
+                "100", "team", QUESTION.channel_id, None, "carol", "Carol", asked, asked, None, None,
+                "How do I roll back a helm release?", "https://teams.microsoft.com/l/message/x/100",
+            )
+        ]
+    )  # fmt: skip
+    anna = await store.record_nudge("anna", WEEK, "sent", NOW - timedelta(days=5), [QUESTION])
+    bob = await store.record_nudge("bob", WEEK, "sent", NOW - timedelta(days=5), [QUESTION])
+    assert anna
+    assert bob
+    await store.decide_prompt("anna", anna[0], "accepted", NOW - timedelta(days=4), NOW - timedelta(days=1))
+    await store.decide_prompt("bob", bob[0], "accepted", NOW - timedelta(days=4), NOW - timedelta(days=1))
+    await store.update_nudge_settings("bob", enabled=False)  # he stopped nudges since
+    nudger = Nudger(store, ExpertFinder(store, clock=lambda: NOW), True, "en", clock=lambda: NOW)
+    outbox = FakeOutbox()
+    assert await nudger.enqueue_reminders(outbox, NOW) == 1
+    [((kind, person, period), (_, card, summary))] = outbox.queued.items()
+    assert (kind, person, period) == ("nudge-reminder", "anna", f"prompt-{anna[0]}")
+    assert "How do I roll back a helm release?" in str(card)
+    assert summary.startswith("Muistutus")
+    assert await nudger.enqueue_reminders(outbox, NOW) == 0, "a reminder goes once"

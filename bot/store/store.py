@@ -566,6 +566,44 @@ class Store:
             rows = await connection.execute(sa.select(p).where(p.c.status != "dismissed").order_by(p.c.id))
             return [_offered_prompt_from_row(row) for row in rows]
 
+    async def due_reminders(self, now: datetime) -> list[OfferedPrompt]:
+        """Accepted prompts whose reminder time has come and that led to no post yet."""
+        p = schema.nudge_prompts
+        query = (
+            sa.select(p)
+            .where(
+                p.c.status == "accepted",
+                p.c.remind_at.is_not(None),
+                p.c.remind_at <= now,
+                p.c.outcome_message_id.is_(None),
+            )
+            .order_by(p.c.id)
+        )
+        async with self._engine.connect() as connection:
+            return [_offered_prompt_from_row(row) for row in await connection.execute(query)]
+
+    async def claim_reminder(self, prompt_id: int) -> bool:
+        """Take a prompt's reminder for sending (it is cleared); False if someone else took it first."""
+        p = schema.nudge_prompts
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                sa.update(p).where(p.c.id == prompt_id, p.c.remind_at.is_not(None)).values(remind_at=None)
+            )
+        return result.rowcount == 1
+
+    async def message(self, channel_id: str, message_id: str) -> Message | None:
+        """One stored message (without its reactions), if it is held and not deleted."""
+        m = schema.messages
+        async with self._engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    sa.select(m).where(
+                        m.c.channel_id == channel_id, m.c.id == message_id, m.c.deleted_at.is_(None)
+                    )
+                )
+            ).first()
+        return None if row is None else _message_from_row(row, ())
+
     async def record_prompt_outcomes(self, outcomes: Iterable[PromptOutcome]) -> int:
         """Record the post each prompt led to and how many reactions it has now; return how many."""
         p = schema.nudge_prompts
