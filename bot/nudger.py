@@ -72,10 +72,11 @@ class Nudger:
         messages = [m async for m in self._store.iter_messages(since=now - HISTORY)]
         people = await self._store.people()
         public = await self._store.public_channel_ids()
-        planner = NudgePlanner(messages, people, public, now, self._default_language)
+        hidden = await self._store.hidden_people()
+        planner = NudgePlanner(messages, people, public, now, self._default_language, hidden)
         candidates = await asyncio.to_thread(
             planner.candidates,
-            await self._store.hidden_people(),
+            hidden,
             await self._store.nudge_settings(),
             await self._store.nudged_people(planner.week),
             self._default_on,

@@ -165,8 +165,10 @@ class NudgePlanner:
         public_channels: frozenset[str],
         now: datetime,
         default_language: Language = "en",
+        hidden: frozenset[str] = frozenset(),
     ) -> None:
         self._messages = messages
+        self._hidden = hidden  # people who opted out: their questions are no one's prompt
         self._people = people
         self._public = public_channels
         self._now = now
@@ -312,7 +314,9 @@ class NudgePlanner:
             found = [
                 q
                 for q in find_questions(self._messages, self._now - QUESTION_WINDOW, self._now, self._now)
-                if q.message.channel_id in self._public and q.message.is_people_writing
+                if q.message.channel_id in self._public
+                and q.message.is_people_writing
+                and q.message.author_id not in self._hidden
             ]
             frequency: Counter[str] = Counter(term for q in found for term in q.terms)
             common = max(COMMON_QUESTION_MIN, len(found) * COMMON_QUESTION_SHARE)

@@ -295,3 +295,13 @@ def test_much_the_same_question_asked_twice_is_one_prompt_with_both_askers() -> 
     [prompt] = p.plan(candidate, [topic("helm")]).prompts
     assert prompt.message_id == first.id
     assert prompt.askers == 2
+
+
+def test_a_question_asked_by_someone_who_opted_out_is_no_ones_prompt() -> None:
+    question = post("dora", "How should we run a helm upgrade of the batch jobs safely?", 6)
+    p = NudgePlanner(
+        [*anna_answers(), question], PEOPLE, frozenset({PUBLIC}), NOW, hidden=frozenset({"dora"})
+    )
+    [candidate] = p.candidates(frozenset({"dora"}), {}, frozenset(), True)
+    assert p.plan(candidate, [topic("helm")]).prompts == ()
+    assert planner([*anna_answers(), question]).plan(candidate, [topic("helm")]).prompts != ()
