@@ -17,9 +17,9 @@ from bot.demo import write_demo_tenant
 from bot.expert_finder import ExpertFinder
 from bot.graph.client import connect
 from bot.graph.sync import GraphSync, Progress, SyncOptions
-from bot.graph.throttle import RateLimiter
 from bot.graph_import import ImportReport, import_file
 from bot.nudger import Nudger
+from bot.ratelimit import RateLimiter
 from bot.settings import Settings
 from bot.store import Store
 
@@ -63,7 +63,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     store = await Store.open(settings.database_url)
     try:
         await store.load_stop_list(await asyncio.to_thread(secret_key, settings))
-        finder = ExpertFinder(store, clock=utc_now)
+        finder = ExpertFinder(store, clock=utc_now, visibility_default=settings.visibility_default)
         nudger = Nudger(
             store, finder, settings.nudges_default == "on", settings.default_language, clock=utc_now
         )

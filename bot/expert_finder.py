@@ -13,6 +13,7 @@ from bot.expertise import ExpertIndex, ExpertMatch, PersonTopic
 from bot.model import Person
 from bot.store import Store
 from bot.text import terms
+from bot.visibility import VisibilityDefault, VisibilityPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class ExpertFinder:
         clock: Callable[[], datetime],
         recheck_seconds: float = 10.0,
         monotonic: Callable[[], float] = time.monotonic,
+        visibility_default: VisibilityDefault = "visible",
     ) -> None:
         self._store = store
         self._clock = clock
@@ -49,7 +51,9 @@ class ExpertFinder:
         self._monotonic = monotonic
         self._index: ExpertIndex | None = None
         self._people: dict[str, Person] = {}
-        self._hidden: frozenset[str] = frozenset()
+        self._visibility_default: VisibilityDefault = visibility_default
+        self._policy = VisibilityPolicy(visibility_default, {}, {})
+        self._authors: frozenset[str] = frozenset()
         self._version: tuple[object, ...] | None = None
         self._checked_at = float("-inf")
         self._lock = asyncio.Lock()
@@ -67,7 +71,10 @@ class ExpertFinder:
             started = time.perf_counter()
             messages = [message async for message in self._store.iter_messages()]
             self._people = await self._store.people()
-            self._hidden = await self._store.hidden_people()
+            self._policy = VisibilityPolicy(
+                self._visibility_default, await self._store.visibility_choices(), self._people
+            )
+            self._authors = frozenset(m.author_id for m in messages if m.author_id)
             self._index = await asyncio.to_thread(ExpertIndex, messages)
             self._version = version
             logger.info(
@@ -83,17 +90,29 @@ class ExpertFinder:
         assert self._index is not None
         return self._index.topics_of(person_id, now=self._clock(), limit=limit)
 
+    async def visibility(self) -> VisibilityPolicy:
+        """The visibility policy over everyone's current choices (every output must ask it)."""
+        await self.refresh()
+        return self._policy
+
     def is_hidden(self, person_id: str) -> bool:
-        return person_id in self._hidden
+        """True when the person is shown to no one (hidden, or not opted in under the opt-in default)."""
+        return not self._policy.recognisable(person_id)
 
     async def find(
         self, topic: str, query: str, asker_id: str | None, limit: int, offset: int = 0
     ) -> ExpertAnswer:
-        """The people who best match `topic` (or, for a pasted question, its words), never the asker."""
+        """The people who best match `topic` (or, for a pasted question, its words), never the asker.
+
+        Only people the visibility policy lets the asker see for these words are ranked or counted, so
+        neither the total nor a later page ("show more") reveals anyone else.
+        """
         await self.refresh()
         assert self._index is not None
         query_terms = tuple(terms(topic)) or tuple(terms(query))
-        exclude = self._hidden | ({asker_id} if asker_id else frozenset())
+        exclude = self._policy.excluded(self._authors, asker_id, query_terms) | (
+            {asker_id} if asker_id else frozenset()
+        )
         total, matches = self._index.search(
             query_terms, now=self._clock(), exclude=exclude, people=self._people, limit=limit, offset=offset
         )

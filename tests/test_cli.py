@@ -203,3 +203,31 @@ def test_nudge_outcomes_are_totals_only(tenant_file: Path, capsys: pytest.Captur
         "reactions_on_posts",
     }
     assert all(value == 0 for value in outcomes.values())
+
+
+def test_ask_obeys_the_opt_in_default_and_the_askers_team(
+    tenant_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from bot.store import Store
+
+    run(capsys, "import", str(tenant_file))
+    monkeypatch.setenv("SEULA_VISIBILITY_DEFAULT", "opt-in")
+    status, out = run(capsys, "ask", "who knows kubernetes", "--json")
+    assert status == 0
+    assert json.loads(out)["experts"] == [], "nobody has said show me yet"
+
+    async def anna_opts_in_for_her_team_only() -> None:
+        store = await Store.open(f"sqlite:///{tenant_file.parent / 'seula.db'}")
+        await store.set_hidden(ANNA[0], False)
+        await store.set_team_only(ANNA[0], True)
+        await store.close()
+
+    asyncio.run(anna_opts_in_for_her_team_only())
+    _, out = run(capsys, "ask", "who knows kubernetes", "--json")
+    assert json.loads(out)["experts"] == [], "an asker who isn't known is on nobody's team"
+    _, out = run(capsys, "ask", "who knows kubernetes", "--as", CAROL[0], "--json")
+    assert json.loads(out)["experts"] == [], "Carol is in Sales"
+    _, out = run(capsys, "ask", "who knows kubernetes", "--as", BEN[0], "--json")
+    assert [e["id"] for e in json.loads(out)["experts"]] == [ANNA[0]], "Ben shares her department"
