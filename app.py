@@ -40,7 +40,6 @@ from cards.nudge_card import nudge_why
 logger = logging.getLogger("seula")
 
 EXIT_USAGE = 2
-EXIT_UNAVAILABLE = 69  # EX_UNAVAILABLE: the feature asked for is not in this build
 EXIT_CONFIG = 78  # EX_CONFIG: a setting is wrong
 
 
@@ -256,11 +255,7 @@ async def _nudges(services: Services, args: argparse.Namespace) -> int:
             )
         return 0
     if not args.dry_run:
-        logger.error(
-            "sending nudges is not available yet in this version: "
-            "use --dry-run to see this week's nudges without sending them"
-        )
-        return EXIT_UNAVAILABLE
+        return await _send_nudges(services, args.json)
     planned = await services.nudger.plan()
     if args.json:
         _print_json({"nudges": [_nudge_json(p.nudge, p.reachable) for p in planned]})
@@ -276,6 +271,26 @@ async def _nudges(services: Services, args: argparse.Namespace) -> int:
         )
         for prompt in nudge.prompts:
             _print(f"     ? {prompt.text}")
+    return 0
+
+
+async def _send_nudges(services: Services, as_json: bool) -> int:
+    """Queue the nudges (and reminders) due now in the outbox and send what is due, as the bot's jobs do."""
+    settings = services.settings
+    async with aiohttp.ClientSession() as session:
+        sender = TeamsSender(services.store, session, settings, utc_now)
+        delivery = Delivery(services.store, sender, DeliveryOptions.from_settings(settings), utc_now)
+        run = await services.nudger.enqueue_due(
+            delivery, settings.nudge_weekday, settings.nudge_hour, settings.default_timezone
+        )
+        report = await delivery.run_due()
+    if as_json:
+        _print_json({"nudges": run.as_dict(), "delivery": report.as_dict()})
+    else:
+        _print(
+            f"Queued {run.queued} nudges and {run.reminders} reminders; {run.not_due} not due yet, "
+            f"{run.unreachable} people not reachable yet. Delivery: {report.as_dict()}"
+        )
     return 0
 
 

@@ -7,13 +7,14 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Protocol
 
 from bot.expert_finder import ExpertFinder
 from bot.model import Language
 from bot.nudge_records import GOAL_CHOICES_DAYS, NudgeOutcomes, NudgeSettings, OfferedPrompt
 from bot.nudges import Nudge, NudgePlanner, detect_outcomes, language_of, plan_nudges, question_text
+from bot.send_time import next_weekly_send_time
 from bot.store import Store
 from cards.elements import Element
 from cards.nudge_card import build_nudge_card, build_reminder_card, nudge_summary, reminder_summary
@@ -24,6 +25,7 @@ HISTORY = timedelta(days=366)  # rising needs the 12 weeks before now and the 40
 REMIND_CHOICES_DAYS = (1, 3, 7)
 MAX_SNOOZE = timedelta(days=366)
 NUDGE_KIND = "nudge"  # the outbox's kind: (kind, recipient, ISO week) is sent at most once
+EARLIEST_OFFSET = timedelta(hours=14)  # the earliest timezone (UTC+14) starts its week this much sooner
 REMINDER_KIND = "nudge-reminder"  # (kind, recipient, prompt) is sent at most once
 
 
@@ -39,6 +41,19 @@ class Outbox(Protocol):
         card: dict[str, object],
         summary_text: str,
     ) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class NudgeRun:
+    """What one sending run queued, and what it left for later."""
+
+    queued: int
+    reminders: int
+    not_due: int
+    unreachable: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.__slots__}
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +102,8 @@ class Nudger:
         for prompt in await self._store.open_prompts():
             accepted[prompt.person_id].append(prompt)
         nudges = await asyncio.to_thread(lambda: plan_nudges(planner, candidates, topics, offered, accepted))
-        reachable = await self._store.personal_conversation_people()
+        # Reachable: a personal conversation with Seula, and Teams hasn't refused a message to them since.
+        reachable = await self._store.personal_conversation_people() - await self._store.unreachable_people()
         return [PlannedNudge(nudge, nudge.recipient in reachable) for nudge in nudges]
 
     async def claim(
@@ -118,6 +134,40 @@ class Nudger:
         return await outbox.enqueue(
             NUDGE_KIND, nudge.recipient, nudge.week, due_at, card, nudge_summary(nudge)
         )
+
+    async def enqueue_due(
+        self, outbox: Outbox, weekday: int, hour: int, default_timezone: str, now: datetime | None = None
+    ) -> NudgeRun:
+        """Queue this week's nudges whose send time (`weekday` at `hour`, each person's local time) has come.
+
+        People Seula cannot reach yet are left for a later run: they are planned again when they install it.
+        """
+        now = now or self._clock()
+        timezones = await self._store.timezones()
+        week_start = datetime.combine(
+            (now.astimezone(UTC) - timedelta(days=now.astimezone(UTC).weekday())).date(), time(), tzinfo=UTC
+        )
+        queued = not_due = unreachable = 0
+        for planned in await self.plan(now):
+            if not planned.reachable:
+                unreachable += 1
+                continue
+            # This week's send moment: the first at or after the week's start, wherever they are (UTC+14 too).
+            moment = next_weekly_send_time(
+                timezones.get(planned.nudge.recipient),
+                weekday,
+                hour,
+                week_start - EARLIEST_OFFSET,
+                default_timezone,
+            )
+            if moment > now:
+                not_due += 1
+                continue
+            queued += await self.enqueue(planned.nudge, outbox, due_at=moment, now=now)
+        reminders = await self.enqueue_reminders(outbox, now)
+        if queued or reminders:
+            logger.info("Nudges queued: %d (and %d reminders); %d not due yet", queued, reminders, not_due)
+        return NudgeRun(queued=queued, reminders=reminders, not_due=not_due, unreachable=unreachable)
 
     async def enqueue_reminders(self, outbox: Outbox, now: datetime | None = None) -> int:
         """Queue the reminders people asked for with "I'll write it" and haven't acted on; return how many.

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from app import EXIT_CONFIG, EXIT_UNAVAILABLE, main
+from app import EXIT_CONFIG, main
 from tests.graph_objects import ANNA, BEN, CAROL, DAVE, chat_message, small_tenant, user
 
 APP_ID = "0b6fe6d1-fece-44f7-9a48-56465e2d5ab8"
@@ -180,12 +180,17 @@ def test_nudges_dry_run_lists_this_weeks_nudges_with_real_prompts(
     assert json.loads(run(capsys, "nudges", "--dry-run", "--json")[1]) == json.loads(out)
 
 
-def test_nudges_without_dry_run_says_sending_is_not_available_yet(
-    tenant_file: Path, caplog: pytest.LogCaptureFixture
+def test_nudges_without_dry_run_queue_only_reachable_people(
+    tenant_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status = main(["nudges"])
-    assert status == EXIT_UNAVAILABLE
-    assert "not available yet" in caplog.text
+    tenant_file.write_text("".join(json.dumps(o) + "\n" for o in recent_tenant()), encoding="utf-8")
+    run(capsys, "import", str(tenant_file))
+    status, out = run(capsys, "nudges", "--json")
+    assert status == 0
+    body = json.loads(out)
+    # Anna never installed Seula: nothing is queued, and her week stays unclaimed for when she does.
+    assert body["nudges"] == {"queued": 0, "reminders": 0, "not_due": 0, "unreachable": 1}
+    assert len(json.loads(run(capsys, "nudges", "--dry-run", "--json")[1])["nudges"]) == 1
 
 
 def test_nudge_outcomes_are_totals_only(tenant_file: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -202,3 +202,33 @@ async def test_reminders_go_once_only_to_those_who_accepted_and_have_not_posted(
     assert "How do I roll back a helm release?" in str(card)
     assert summary.startswith("Muistutus")
     assert await nudger.enqueue_reminders(outbox, NOW) == 0, "a reminder goes once"
+
+
+async def test_due_nudges_are_queued_once_for_reachable_people_at_their_local_time(store: Store) -> None:
+    import io
+    import json
+
+    from bot.expert_finder import ExpertFinder
+    from bot.graph_import import import_json_lines
+    from bot.nudger import Nudger
+    from tests.graph_objects import ANNA
+    from tests.test_cli import recent_tenant
+
+    await import_json_lines(store, io.StringIO("".join(json.dumps(o) + "\n" for o in recent_tenant())))
+    now = datetime.now(UTC)
+    await store.save_conversation(
+        ConversationRecord(
+            "a:anna", "personal", "https://smba.trafficmanager.net/emea/", {}, now, None, ANNA[0]
+        )
+    )
+    await store.record_timezone(ANNA[0], "Europe/Helsinki", now)
+    nudger = Nudger(store, ExpertFinder(store, clock=lambda: now), True, "en", clock=lambda: now)
+    outbox = FakeOutbox()
+    # Today at midnight local time has always come: due now.
+    run = await nudger.enqueue_due(outbox, now.weekday(), 0, "Europe/Helsinki", now)
+    assert (run.queued, run.unreachable) == (1, 0)
+    [(kind, person, week)] = outbox.queued
+    assert (kind, person) == ("nudge", ANNA[0])
+    due_at = outbox.queued[(kind, person, week)][0]
+    assert due_at <= now
+    assert (await nudger.enqueue_due(outbox, now.weekday(), 0, "Europe/Helsinki", now)).queued == 0
