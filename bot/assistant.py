@@ -78,15 +78,16 @@ class Assistant:
         self,
         store: Store,
         finder: ExpertFinder,
-        nudger: Nudger,
         max_experts: int,
         default_language: Language,
         clock: Callable[[], datetime],
+        nudger: Nudger | None = None,
     ) -> None:
         self._clock = clock
         self._store = store
         self._finder = finder
-        self._nudger = nudger
+        # Without one given, nudges follow NUDGES_DEFAULT's default (on); the composition root passes its own.
+        self._nudger = nudger or Nudger(store, finder, True, default_language, clock)
         self._max_experts = max_experts
         self._default_language = default_language
 

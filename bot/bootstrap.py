@@ -68,7 +68,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             store, finder, settings.nudges_default == "on", settings.default_language, clock=utc_now
         )
         assistant = Assistant(
-            store, finder, nudger, settings.max_experts, settings.default_language, clock=utc_now
+            store, finder, settings.max_experts, settings.default_language, clock=utc_now, nudger=nudger
         )
         yield Services(settings, store, finder, assistant, nudger)
     finally:
