@@ -1,4 +1,4 @@
-"""Seula's composition root and command line: `python app.py [serve|ask|import|stats|manifest]`."""
+"""Seula's composition root and command line: `python app.py [serve|ask|import|sync|stats|nudges|…]`."""
 
 from __future__ import annotations
 
@@ -29,10 +29,13 @@ from bot.expert_finder import ExpertAnswer
 from bot.graph.client import GraphError
 from bot.graph_import import import_file, import_json_lines
 from bot.manifest_package import ManifestError, build_app_package
+from bot.nudges import Nudge
 from bot.settings import Settings, SettingsError, load_settings
+from bot.signals import Contribution
 from bot.store import StoreError
 from bot.teams.proactive import TeamsSender
 from bot.web import create_app
+from cards.nudge_card import nudge_why
 
 logger = logging.getLogger("seula")
 
@@ -115,6 +118,8 @@ async def _run_command(settings: Settings, args: argparse.Namespace) -> int:
             return await _ask(services, args.query, args.as_user, args.json)
         if args.command == "sync":
             return await _sync(services, args.json)
+        if args.command == "nudges":
+            return await _nudges(services, args)
         if args.command == "forget":
             counts = await services.assistant.forget(args.person)
             if args.json:
@@ -237,6 +242,113 @@ async def _sync(services: Services, as_json: bool) -> int:
     return 0
 
 
+async def _nudges(services: Services, args: argparse.Namespace) -> int:
+    await load_demo_tenant_if_empty(services.settings, services.store)
+    if args.outcomes:
+        await services.nudger.update_outcomes()
+        outcomes = (await services.nudger.outcomes()).as_dict()
+        if args.json:
+            _print_json({"outcomes": outcomes})
+        else:
+            _print(
+                "Nudge outcomes (all people together): " + ", ".join(f"{k} {v}" for k, v in outcomes.items())
+            )
+        return 0
+    if not args.dry_run:
+        return await _send_nudges(services, args.json)
+    planned = await services.nudger.plan()
+    if args.json:
+        _print_json({"nudges": [_nudge_json(p.nudge, p.reachable) for p in planned]})
+        return 0
+    _print(f"{len(planned)} nudges due this week ({sum(p.reachable for p in planned)} reachable):")
+    for p in planned:
+        nudge = p.nudge
+        week = nudge.stats.this_week
+        reach = "reachable" if p.reachable else "not installed"
+        _print(
+            f"- {nudge.person.display_name} ({nudge.reason}; {reach}): "
+            f"{week.answers} answers, {week.reactions} reactions this week, trend {nudge.stats.trend}"
+        )
+        for prompt in nudge.prompts:
+            _print(f"     ? {prompt.text}")
+    return 0
+
+
+async def _send_nudges(services: Services, as_json: bool) -> int:
+    """Queue the nudges (and reminders) due now in the outbox and send what is due, as the bot's jobs do."""
+    settings = services.settings
+    async with aiohttp.ClientSession() as session:
+        sender = TeamsSender(services.store, session, settings, utc_now)
+        delivery = Delivery(services.store, sender, DeliveryOptions.from_settings(settings), utc_now)
+        run = await services.nudger.enqueue_due(
+            delivery, settings.nudge_weekday, settings.nudge_hour, settings.default_timezone
+        )
+        report = await delivery.run_due()
+    if as_json:
+        _print_json({"nudges": run.as_dict(), "delivery": report.as_dict()})
+    else:
+        _print(
+            f"Queued {run.queued} nudges and {run.reminders} reminders; {run.not_due} not due yet, "
+            f"{run.unreachable} people not reachable yet. Delivery: {report.as_dict()}"
+        )
+    return 0
+
+
+def _contribution_json(c: Contribution) -> dict[str, int]:
+    return {
+        "messages": c.messages,
+        "answers": c.answers,
+        "reactions": c.reactions,
+        "people_helped": c.people_helped,
+        "reach": c.reach,
+    }
+
+
+def _nudge_json(nudge: Nudge, reachable: bool) -> dict[str, Any]:
+    goal = nudge.goal
+    return {
+        "recipient": nudge.recipient,
+        "name": nudge.person.display_name,
+        "reachable": reachable,
+        "week": nudge.week,
+        "language": nudge.language,
+        "why": {"reason": nudge.reason, "answers_12_weeks": nudge.answers, "text": nudge_why(nudge)},
+        "stats": {
+            **_contribution_json(nudge.stats.this_week),
+            "trend": nudge.stats.trend,
+            "weeks": [_contribution_json(week) for week in nudge.stats.weeks],
+            "goal": {
+                "every_days": goal.every_days,
+                "shared": goal.shared,
+                "met": goal.met,
+                "last_shared": goal.last_shared.isoformat() if goal.last_shared else None,
+            },
+        },
+        "prompts": [
+            {
+                "text": prompt.text,
+                "url": prompt.url,
+                "topic": prompt.topic,
+                "askers": prompt.askers,
+                "answered": prompt.answered,
+                "asked": prompt.asked_at.isoformat(),
+                "outline": [{"snippet": item.snippet, "url": item.url} for item in prompt.outline],
+            }
+            for prompt in nudge.prompts
+        ],
+        "followups": [
+            {
+                "text": f.text,
+                "url": f.url,
+                "posted": f.posted,
+                "post_url": f.posted_url,
+                "reactions": f.reactions,
+            }
+            for f in nudge.followups
+        ],
+    }
+
+
 def _answer_json(answer: ExpertAnswer) -> dict[str, Any]:
     return {
         "query": answer.query,
@@ -312,6 +424,16 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument(
         "--json", action="store_true", help="print the summary as JSON (progress goes to stderr)"
     )
+    nudges = commands.add_parser("nudges", help="this week's nudges (see --dry-run) or their outcomes")
+    nudges.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print this week's nudges for everyone due one, sending nothing",
+    )
+    nudges.add_argument(
+        "--outcomes", action="store_true", help="print what nudges led to, totals over everyone (for admins)"
+    )
+    nudges.add_argument("--json", action="store_true", help="print JSON")
     forget = commands.add_parser(
         "forget", help="erase everything held about a person, as their 'forget me' does"
     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeGuard
 
 from bot.commands import (
     ForgetMe,
@@ -27,11 +27,23 @@ from bot.expert_finder import ExpertAnswer, ExpertFinder
 from bot.language import choose_language
 from bot.manifest_package import MANIFEST_COMMANDS
 from bot.model import Language
+from bot.nudger import Nudger
 from bot.store import Store
 from cards.elements import Element, escape_markdown
 from cards.expert_card import MORE_VERB, build_expert_card
 from cards.forget_card import FORGET_VERB, build_forget_card
 from cards.help_card import build_help_card
+from cards.nudge_card import (
+    GOAL_INPUT,
+    GOAL_VERB,
+    NUDGE_VERBS,
+    SKIP_VERB,
+    SNOOZE_INPUT,
+    SNOOZE_VERB,
+    STOP_VERB,
+    WRITE_VERB,
+    format_day,
+)
 from cards.profile_card import VISIBILITY_VERB, build_profile_card
 from cards.strings import say
 from cards.welcome_card import build_welcome_card
@@ -69,10 +81,13 @@ class Assistant:
         max_experts: int,
         default_language: Language,
         clock: Callable[[], datetime],
+        nudger: Nudger | None = None,
     ) -> None:
         self._clock = clock
         self._store = store
         self._finder = finder
+        # Without one given, nudges follow NUDGES_DEFAULT's default (on); the composition root passes its own.
+        self._nudger = nudger or Nudger(store, finder, True, default_language, clock)
         self._max_experts = max_experts
         self._default_language = default_language
 
@@ -109,8 +124,11 @@ class Assistant:
                 if not incoming.user_id:
                     return Reply(text=say(language, "identity.missing"))
                 return Reply(card=build_forget_card(language))
-            case SetNudges():
-                return self._not_yet("feature.nudges", language)
+            case SetNudges(enabled=enabled):
+                if not incoming.user_id:
+                    return Reply(text=say(language, "identity.missing"))
+                await self._nudger.set_enabled(incoming.user_id, enabled)
+                return Reply(text=say(language, "nudge.done.start" if enabled else "nudge.done.stop"))
             case Unknown():
                 return Reply(card=self._help(language, not_understood=True))
 
@@ -128,6 +146,13 @@ class Assistant:
                     topic, query if isinstance(query, str) else topic, user_id, self._max_experts, offset
                 )
                 return await self._answer(answer, language)
+        if verb in NUDGE_VERBS:
+            # Only the person pressing the button changes their own nudges: never an id from the card's data.
+            if not user_id:
+                return Reply(text=say(language, "identity.missing"))
+            reply = await self._nudge_action(verb, data, user_id, language)
+            if reply is not None:
+                return reply
         if verb == VISIBILITY_VERB:
             # Like forgetting, a choice applies to the person pressing the button, never to an id in the data.
             choice = _choice_from_card(data, language)
@@ -144,6 +169,38 @@ class Assistant:
             return Reply(text=say(language, "forget.done"))
         logger.warning("Unknown or malformed card action %r", verb[:64])
         return Reply(text=say(language, "action.unknown"))
+
+    async def _nudge_action(
+        self, verb: str, data: Mapping[str, Any], user_id: str, language: Language
+    ) -> Reply | None:
+        """A button on the weekly nudge; None when its data is malformed."""
+        prompt = data.get("prompt")
+        if verb == WRITE_VERB and _is_int(prompt) and _is_int(days := data.get("remind_days")):
+            accepted = await self._nudger.accept(user_id, prompt, days)
+            return Reply(
+                text=say(language, "nudge.done.write", days=days) if accepted else say(language, "nudge.gone")
+            )
+        if verb == SKIP_VERB and _is_int(prompt):
+            dismissed = await self._nudger.dismiss(user_id, prompt)
+            return Reply(text=say(language, "nudge.done.skip" if dismissed else "nudge.gone"))
+        if verb == SNOOZE_VERB:
+            until = _parse_day(data.get(SNOOZE_INPUT))
+            if until is None or not await self._nudger.snooze(user_id, until):
+                return Reply(text=say(language, "nudge.bad_date"))
+            return Reply(text=say(language, "nudge.done.snooze", date=format_day(until, language)))
+        if verb == GOAL_VERB:
+            days_text = data.get(GOAL_INPUT)
+            if (
+                isinstance(days_text, str)
+                and days_text.isdigit()
+                and await self._nudger.set_goal(user_id, int(days_text))
+            ):
+                return Reply(text=say(language, "nudge.done.goal", days=int(days_text)))
+            return None
+        if verb == STOP_VERB:
+            await self._nudger.set_enabled(user_id, False)
+            return Reply(text=say(language, "nudge.done.stop"))
+        return None
 
     async def forget(self, person_id: str) -> dict[str, int]:
         """Erase everything held about a person (the bot's "forget me" and `app.py forget`)."""
@@ -228,6 +285,21 @@ class Assistant:
     @staticmethod
     def _not_yet(feature: str, language: Language) -> Reply:
         return Reply(text=say(language, "not_yet", feature=say(language, feature)))
+
+
+def _is_int(value: object) -> TypeGuard[int]:
+    return type(value) is int
+
+
+def _parse_day(value: object) -> datetime | None:
+    """An `Input.Date` value (YYYY-MM-DD) as the start of that day in UTC."""
+    if not isinstance(value, str):
+        return None
+    try:
+        day = date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        return None
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 def _choice_from_card(data: Mapping[str, Any], language: Language) -> ShowMe | ShowTopic | SetAudience | None:

@@ -18,6 +18,7 @@ from bot.expert_finder import ExpertFinder
 from bot.graph.client import connect
 from bot.graph.sync import GraphSync, Progress, SyncOptions
 from bot.graph_import import ImportReport, import_file
+from bot.nudger import Nudger
 from bot.ratelimit import RateLimiter
 from bot.settings import Settings
 from bot.store import Store
@@ -33,6 +34,7 @@ class Services:
     store: Store
     finder: ExpertFinder
     assistant: Assistant
+    nudger: Nudger
 
 
 def secret_key(settings: Settings) -> bytes:
@@ -62,8 +64,13 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     try:
         await store.load_stop_list(await asyncio.to_thread(secret_key, settings))
         finder = ExpertFinder(store, clock=utc_now, visibility_default=settings.visibility_default)
-        assistant = Assistant(store, finder, settings.max_experts, settings.default_language, clock=utc_now)
-        yield Services(settings, store, finder, assistant)
+        nudger = Nudger(
+            store, finder, settings.nudges_default == "on", settings.default_language, clock=utc_now
+        )
+        assistant = Assistant(
+            store, finder, settings.max_experts, settings.default_language, clock=utc_now, nudger=nudger
+        )
+        yield Services(settings, store, finder, assistant, nudger)
     finally:
         await store.close()
 

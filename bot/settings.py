@@ -21,6 +21,7 @@ T = TypeVar("T")
 
 BotAppType = Literal["SingleTenant", "UserAssignedMSI"]
 DemoMode = Literal["auto", "on", "off"]
+NudgesDefault = Literal["on", "opt-in"]
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -194,6 +195,12 @@ class Settings:
         "Europe/Helsinki",
         "IANA timezone for people whose Teams client hasn't reported one yet.",
     )
+    nudges_default: NudgesDefault = _setting(
+        "NUDGES_DEFAULT",
+        "on",
+        "`on`: people with established or rising expertise get a weekly nudge until they say `stop nudges`; "
+        "`opt-in`: only those who said `start nudges` get one.",
+    )
 
     @property
     def auth_enabled(self) -> bool:
@@ -292,6 +299,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: Path | 
         nudge_weekday=parse("nudge_weekday", _weekday),
         nudge_hour=parse("nudge_hour", _int_between(0, 23)),
         default_timezone=parse("default_timezone", _timezone),
+        nudges_default=parse("nudges_default", _choice("on", "opt-in")),
     )
     _check_combinations(settings)
     return settings

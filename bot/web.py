@@ -27,6 +27,7 @@ class Readiness:
 _STARTUP_GRACE_SECONDS = 5.0
 SYNC_PASS_SECONDS = 3600.0
 DELIVERY_INTERVAL_SECONDS = 30.0
+NUDGE_PLAN_INTERVAL_SECONDS = 900.0
 
 services_key = web.AppKey("services", Services)
 readiness_key = web.AppKey("readiness", Readiness)
@@ -51,6 +52,7 @@ def create_app(services: Services, delivery: Delivery | None = None) -> web.Appl
     if delivery is not None:
         app[delivery_key] = delivery
         app.cleanup_ctx.append(_delivery_job)
+        app.cleanup_ctx.append(_nudges_job)
     return app
 
 
@@ -69,6 +71,32 @@ async def _delivery_job(app: web.Application) -> AsyncIterator[None]:
     task = asyncio.create_task(loop(), name="delivery")
     yield
     # Cancelling a run lets the sends in flight finish and be recorded, and gives back the other leases.
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+async def _nudges_job(app: web.Application) -> AsyncIterator[None]:
+    """The `nudges` job: every 15 min, queue the weekly nudges and reminders whose time has come.
+
+    Each person's week is claimed once in the store, so reruns and replicas never queue a nudge twice.
+    """
+    services, delivery = app[services_key], app[delivery_key]
+    settings = services.settings
+
+    async def loop() -> None:
+        await asyncio.sleep(_STARTUP_GRACE_SECONDS)
+        while True:
+            if app[readiness_key].ready:
+                try:
+                    await services.nudger.enqueue_due(
+                        delivery, settings.nudge_weekday, settings.nudge_hour, settings.default_timezone
+                    )
+                except Exception:
+                    logger.exception("Planning nudges failed; the next run tries again")
+            await asyncio.sleep(NUDGE_PLAN_INTERVAL_SECONDS)
+
+    task = asyncio.create_task(loop(), name="nudges")
+    yield
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
 

@@ -213,6 +213,148 @@ _STRINGS: Final[dict[str, dict[Language, str]]] = {
     },
     "feature.team_summary": {"en": "Team summary", "fi": "Tiimin yhteenveto"},
     "feature.nudges": {"en": "Weekly nudges", "fi": "Viikoittaiset muistutukset"},
+    "nudge.title": {"en": "Your week in Seula", "fi": "Viikkosi Seulassa"},
+    "nudge.why.established": {
+        "en": "You get this because you answered colleagues {answers} times in the last 12 weeks.",
+        "fi": "Saat tämän, koska vastasit kollegoille {answers} kertaa viimeisten 12 viikon aikana.",
+    },
+    "nudge.why.rising": {
+        "en": "You get this because colleagues turn to you more and more: {answers} answers in the last "
+        "12 weeks.",
+        "fi": "Saat tämän, koska kollegat kääntyvät puoleesi yhä useammin: {answers} vastausta viimeisten "
+        "12 viikon aikana.",
+    },
+    "nudge.summary": {
+        "en": "Your week in Seula: {answers} answers and {reactions} reactions in the last 7 days.",
+        "fi": "Viikkosi Seulassa: {answers} vastausta ja {reactions} reaktiota viimeisten 7 päivän aikana.",
+    },
+    "nudge.summary.prompts": {
+        "en": "Colleagues asked about your topics, too.",
+        "fi": "Kollegat myös kysyivät aiheistasi.",
+    },
+    "nudge.stats.title": {"en": "The last 7 days", "fi": "Viimeiset 7 päivää"},
+    "nudge.stats.answers": {"en": "Answers", "fi": "Vastaukset"},
+    "nudge.stats.reactions": {"en": "Reactions", "fi": "Reaktiot"},
+    "nudge.stats.helped": {"en": "People helped", "fi": "Autetut ihmiset"},
+    "nudge.stats.reach": {"en": "Beyond your team", "fi": "Tiimisi ulkopuolelta"},
+    "nudge.trend.up": {
+        "en": "You answered more in the last 4 weeks than in the 4 before.",
+        "fi": "Vastasit viimeisten 4 viikon aikana enemmän kuin sitä edeltävinä 4 viikkona.",
+    },
+    "nudge.trend.down": {
+        "en": "You answered less in the last 4 weeks than in the 4 before.",
+        "fi": "Vastasit viimeisten 4 viikon aikana vähemmän kuin sitä edeltävinä 4 viikkona.",
+    },
+    "nudge.trend.steady": {
+        "en": "You answered about as much in the last 4 weeks as in the 4 before.",
+        "fi": "Vastasit viimeisten 4 viikon aikana suunnilleen yhtä paljon kuin sitä edeltävinä 4 viikkona.",
+    },
+    "nudge.chart.title": {"en": "Answers per week", "fi": "Vastauksia viikossa"},
+    "nudge.chart.week": {"en": "W{week}", "fi": "vk {week}"},
+    "nudge.chart.fallback": {"en": "Answers per week: {values}", "fi": "Vastauksia viikossa: {values}"},
+    "nudge.goal.met": {
+        "en": "**Your goal**: share something every {days} days. Done: {shared} posts or answers in the "
+        "last {days} days.",
+        "fi": "**Tavoitteesi**: jaa jotain {days} päivän välein. Tehty: {shared} viestiä tai vastausta "
+        "viimeisten {days} päivän aikana.",
+    },
+    "nudge.goal.open": {
+        "en": "**Your goal**: share something every {days} days. Nothing yet in the last {days} days: one "
+        "of the questions below would do it.",
+        "fi": "**Tavoitteesi**: jaa jotain {days} päivän välein. Viimeisten {days} päivän aikana ei vielä "
+        "mitään: yksi alla olevista kysymyksistä riittäisi.",
+    },
+    "nudge.reminder.title": {
+        "en": "A reminder: you said you'd write about this",
+        "fi": "Muistutus: lupasit kirjoittaa tästä",
+    },
+    "nudge.reminder.body": {
+        "en": "A short post in the channel, or an answer in the thread, helps everyone who asks next. Say "
+        "**stop nudges** to get no more reminders.",
+        "fi": "Lyhyt viesti kanavalle tai vastaus ketjuun auttaa kaikkia seuraavia kysyjiä. Sano "
+        "**lopeta muistutukset**, niin en muistuta enää.",
+    },
+    "nudge.followups.title": {
+        "en": "You said you'd write about",
+        "fi": "Lupasit kirjoittaa aiheesta",
+    },
+    "nudge.followup.posted": {"en": "✓ You posted it", "fi": "✓ Julkaisit sen"},
+    "nudge.followup.reactions": {
+        "en": "{reactions} reactions so far",
+        "fi": "{reactions} reaktiota tähän mennessä",
+    },
+    "nudge.followup.open": {"en": "Not posted yet", "fi": "Ei vielä julkaistu"},
+    "nudge.followup.see": {"en": "See your post", "fi": "Katso viestisi"},
+    "nudge.prompts.title": {
+        "en": "Colleagues asked about your topics",
+        "fi": "Kollegat kysyivät aiheistasi",
+    },
+    "nudge.prompts.intro": {
+        "en": "A short post answering one of these would help everyone who asks next.",
+        "fi": "Lyhyt viesti, joka vastaa johonkin näistä, auttaisi kaikkia seuraavia kysyjiä.",
+    },
+    "nudge.prompt.topic": {"en": "On {topic}", "fi": "Aiheesta {topic}"},
+    "nudge.prompt.unanswered": {"en": "unanswered", "fi": "vastaamatta"},
+    "nudge.prompt.askers": {"en": "{askers} colleagues asked this", "fi": "{askers} kollegaa kysyi tätä"},
+    "nudge.prompt.outline": {
+        "en": "You could start from what you wrote before:",
+        "fi": "Voisit aloittaa siitä, mitä kirjoitit aiemmin:",
+    },
+    "nudge.prompt.open": {"en": "Open the question", "fi": "Avaa kysymys"},
+    "nudge.prompt.write": {"en": "I'll write it", "fi": "Kirjoitan sen"},
+    "nudge.prompt.skip": {"en": "Not this one", "fi": "En tätä"},
+    "nudge.none": {
+        "en": "No open questions on your topics this week. Thank you for answering!",
+        "fi": "Aiheistasi ei ole tällä viikolla avoimia kysymyksiä. Kiitos vastauksistasi!",
+    },
+    "nudge.snooze.label": {"en": "Pause nudges until", "fi": "Keskeytä muistutukset päivään"},
+    "nudge.snooze": {"en": "Snooze", "fi": "Keskeytä"},
+    "nudge.goal.label": {"en": "Goal: share something", "fi": "Tavoite: jaa jotain"},
+    "nudge.goal.choice": {"en": "every {days} days", "fi": "{days} päivän välein"},
+    "nudge.goal.set": {"en": "Set goal", "fi": "Aseta tavoite"},
+    "nudge.stop": {"en": "Stop nudges", "fi": "Lopeta muistutukset"},
+    "nudge.footer": {
+        "en": "Seula sends this once a week, only to you, from public channels only. Say **stop nudges** "
+        "(or press the button) to stop them.",
+        "fi": "Seula lähettää tämän kerran viikossa vain sinulle, vain julkisten kanavien perusteella. Sano "
+        "**lopeta muistutukset** (tai paina painiketta), niin lopetan.",
+    },
+    "nudge.done.write": {
+        "en": "Great! I'll remind you in {days} days. Your post will help whoever asks next.",
+        "fi": "Hienoa! Muistutan sinua {days} päivän päästä. Viestisi auttaa seuraavaa kysyjää.",
+    },
+    "nudge.done.skip": {
+        "en": "OK, I won't suggest that question again.",
+        "fi": "Selvä, en ehdota sitä kysymystä enää.",
+    },
+    "nudge.done.snooze": {
+        "en": "Nudges paused until {date}.",
+        "fi": "Muistutukset keskeytetty {date} asti.",
+    },
+    "nudge.bad_date": {
+        "en": "Pick a date in the coming year to pause nudges until.",
+        "fi": "Valitse päivä seuraavan vuoden ajalta, johon asti muistutukset keskeytetään.",
+    },
+    "nudge.done.goal": {
+        "en": "Your goal is now to share something every {days} days.",
+        "fi": "Tavoitteesi on nyt jakaa jotain {days} päivän välein.",
+    },
+    "nudge.done.stop": {
+        "en": "Weekly nudges are off. Say **start nudges** whenever you want them back.",
+        "fi": "Viikoittaiset muistutukset ovat pois päältä. Sano **aloita muistutukset**, kun haluat ne "
+        "takaisin.",
+    },
+    "nudge.done.start": {
+        "en": "Weekly nudges are on: when you have answered colleagues lately, I'll send one a week with how "
+        "your answers landed and questions you could write about. Say **stop nudges** to stop them.",
+        "fi": "Viikoittaiset muistutukset ovat päällä: kun olet viime aikoina vastannut kollegoille, lähetän "
+        "kerran viikossa yhteenvedon vastaustesi vastaanotosta ja kysymyksiä, joista voisit kirjoittaa. "
+        "Sano **lopeta muistutukset**, niin lopetan.",
+    },
+    "nudge.gone": {
+        "en": "That question is no longer in your nudges.",
+        "fi": "Tuo kysymys ei ole enää muistutuksissasi.",
+    },
     "error.generic": {
         "en": "Sorry, something went wrong on my side. Please try again in a moment.",
         "fi": "Anteeksi, jokin meni vikaan päässäni. Yritä hetken päästä uudelleen.",

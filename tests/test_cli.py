@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from app import EXIT_CONFIG, main
-from tests.graph_objects import ANNA, BEN, CAROL, small_tenant
+from tests.graph_objects import ANNA, BEN, CAROL, DAVE, chat_message, small_tenant, user
 
 APP_ID = "0b6fe6d1-fece-44f7-9a48-56465e2d5ab8"
 
@@ -118,6 +120,94 @@ def test_an_admin_can_forget_someone(tenant_file: Path, capsys: pytest.CaptureFi
     _, out = run(capsys, "ask", "who knows kubernetes", "--json")
     assert ANNA[0] not in out
     assert (tenant_file.parent / "data" / "secret.key").exists(), "the stop-list key was generated"
+
+
+def recent_tenant() -> list[dict[str, Any]]:
+    """Anna has answered five colleagues' kubernetes questions weekly; Dave's helm question is still open."""
+    now = datetime.now(UTC)
+    eve, fred = (
+        ("e0000000-0000-4000-8000-000000000005", "Eve Salo"),
+        ("f0000000-0000-4000-8000-000000000006", "Fred Berg"),
+    )
+    objects = [o for o in small_tenant() if o["@odata.type"] != "#microsoft.graph.chatMessage"]
+    objects += [user(eve[0], eve[1], department="Legal"), user(fred[0], fred[1], department="Legal")]
+    askers = [BEN, CAROL, DAVE, eve, fred]
+    for i in range(10):
+        asker = askers[i % 5]
+        at = now - timedelta(days=7 * i + 3)
+        objects.append(
+            chat_message(1000 + i, asker, f"<p>Why do our kubernetes pods restart, case {i}?</p>", at=at)
+        )
+        objects.append(
+            chat_message(
+                2000 + i,
+                ANNA,
+                "<p>Check the liveness probe with kubectl describe pod: kubernetes restarts pods "
+                "that fail it.</p>",
+                reply_to=1000 + i,
+                reactions=[asker[0]],
+                at=at + timedelta(hours=1),
+            )
+        )
+    objects.append(
+        chat_message(
+            3000,
+            DAVE,
+            "<p>How do I tune the liveness probe for slow kubernetes pods?</p>",
+            at=now - timedelta(days=5),
+        )
+    )
+    return objects
+
+
+def test_nudges_dry_run_lists_this_weeks_nudges_with_real_prompts(
+    tenant_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tenant_file.write_text("".join(json.dumps(o) + "\n" for o in recent_tenant()), encoding="utf-8")
+    run(capsys, "import", str(tenant_file))
+    status, out = run(capsys, "nudges", "--dry-run", "--json")
+    assert status == 0
+    [nudge] = json.loads(out)["nudges"]
+    assert nudge["recipient"] == ANNA[0]
+    assert nudge["reachable"] is False  # she never installed the bot
+    assert {"answers", "reactions", "people_helped", "reach", "trend", "weeks", "goal"} <= set(nudge["stats"])
+    assert len(nudge["stats"]["weeks"]) == 8
+    [prompt] = nudge["prompts"]
+    assert prompt["text"] == "How do I tune the liveness probe for slow kubernetes pods?"
+    assert prompt["url"].startswith("https://teams.microsoft.com/l/message/")
+    assert prompt["outline"], "drawn from her own answers"
+    # Nothing was recorded: a second dry run lists the same nudge.
+    assert json.loads(run(capsys, "nudges", "--dry-run", "--json")[1]) == json.loads(out)
+
+
+def test_nudges_without_dry_run_queue_only_reachable_people(
+    tenant_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tenant_file.write_text("".join(json.dumps(o) + "\n" for o in recent_tenant()), encoding="utf-8")
+    run(capsys, "import", str(tenant_file))
+    status, out = run(capsys, "nudges", "--json")
+    assert status == 0
+    body = json.loads(out)
+    # Anna never installed Seula: nothing is queued, and her week stays unclaimed for when she does.
+    assert body["nudges"] == {"queued": 0, "reminders": 0, "not_due": 0, "unreachable": 1}
+    assert len(json.loads(run(capsys, "nudges", "--dry-run", "--json")[1])["nudges"]) == 1
+
+
+def test_nudge_outcomes_are_totals_only(tenant_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out = run(capsys, "nudges", "--outcomes", "--json")
+    assert status == 0
+    outcomes = json.loads(out)["outcomes"]
+    assert set(outcomes) == {
+        "nudges",
+        "people_nudged",
+        "prompts_offered",
+        "prompts_accepted",
+        "prompts_dismissed",
+        "posted",
+        "posted_after_accepting",
+        "reactions_on_posts",
+    }
+    assert all(value == 0 for value in outcomes.values())
 
 
 def test_ask_obeys_the_opt_in_default_and_the_askers_team(

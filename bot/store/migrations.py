@@ -211,6 +211,42 @@ def _0006_visibility(op: Operations) -> None:
     )
 
 
+def _0007_nudges(op: Operations) -> None:
+    op.create_table(
+        "nudge_settings",
+        sa.Column("person_id", sa.String(64), primary_key=True),
+        sa.Column("enabled", sa.Boolean),  # NULL: the admin's default (NUDGES_DEFAULT)
+        sa.Column("snoozed_until", UTCDateTime),
+        sa.Column("goal_days", sa.Integer),  # NULL: the default goal
+        sa.Column("updated_at", UTCDateTime, nullable=False),
+    )
+    op.create_table(
+        "nudge_log",
+        sa.Column("person_id", sa.String(64), primary_key=True),
+        sa.Column("week", sa.String(8), primary_key=True),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("at", UTCDateTime, nullable=False),
+    )
+    op.create_table(
+        "nudge_prompts",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("person_id", sa.String(64), nullable=False),
+        sa.Column("week", sa.String(8), nullable=False),
+        sa.Column("channel_id", sa.String(128), nullable=False),
+        sa.Column("message_id", sa.String(64), nullable=False),
+        sa.Column("terms", sa.JSON, nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("offered_at", UTCDateTime, nullable=False),
+        sa.Column("remind_at", UTCDateTime),
+        sa.Column("decided_at", UTCDateTime),
+        sa.Column("outcome_channel_id", sa.String(128)),
+        sa.Column("outcome_message_id", sa.String(64)),
+        sa.Column("outcome_at", UTCDateTime),
+        sa.Column("outcome_reactions", sa.Integer, nullable=False),
+        sa.UniqueConstraint("person_id", "channel_id", "message_id", name="uq_nudge_prompts_question"),
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _0001_initial,
     _0002_graph_sync,
@@ -218,6 +254,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _0004_suggestions,
     _0005_outbox,
     _0006_visibility,
+    _0007_nudges,
 )
 
 

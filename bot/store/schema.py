@@ -217,3 +217,42 @@ delivery_recipients = sa.Table(
     sa.Column("unreachable_at", UTCDateTime),  # a 403: blocked or uninstalled; cleared when they come back
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
+
+nudge_settings = sa.Table(
+    "nudge_settings",
+    metadata,
+    sa.Column("person_id", sa.String(64), primary_key=True),
+    sa.Column("enabled", sa.Boolean),
+    sa.Column("snoozed_until", UTCDateTime),
+    sa.Column("goal_days", sa.Integer),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+nudge_log = sa.Table(
+    "nudge_log",
+    metadata,
+    sa.Column("person_id", sa.String(64), primary_key=True),
+    sa.Column("week", sa.String(8), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+)
+
+nudge_prompts = sa.Table(
+    "nudge_prompts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("person_id", sa.String(64), nullable=False),
+    sa.Column("week", sa.String(8), nullable=False),
+    sa.Column("channel_id", sa.String(128), nullable=False),
+    sa.Column("message_id", sa.String(64), nullable=False),
+    sa.Column("terms", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # offered, accepted, dismissed
+    sa.Column("offered_at", UTCDateTime, nullable=False),
+    sa.Column("remind_at", UTCDateTime),
+    sa.Column("decided_at", UTCDateTime),
+    sa.Column("outcome_channel_id", sa.String(128)),
+    sa.Column("outcome_message_id", sa.String(64)),
+    sa.Column("outcome_at", UTCDateTime),
+    sa.Column("outcome_reactions", sa.Integer, nullable=False),
+    sa.UniqueConstraint("person_id", "channel_id", "message_id", name="uq_nudge_prompts_question"),
+)

@@ -29,6 +29,7 @@ from bot.model import (
     Reaction,
     Team,
 )
+from bot.nudge_records import NudgeOutcomes, NudgeSettings, OfferedPrompt, PlannedPrompt, PromptOutcome
 from bot.store import schema
 from bot.store.message_rows import (
     MessageRowEncoder,
@@ -321,6 +322,11 @@ class Store:
                     sa.delete(schema.suggestions).where(schema.suggestions.c.person_id == person_id)
                 )
             ).rowcount
+            counts["nudges"] = 0
+            for table in (schema.nudge_settings, schema.nudge_log, schema.nudge_prompts):
+                counts["nudges"] += (
+                    await connection.execute(sa.delete(table).where(table.c.person_id == person_id))
+                ).rowcount
             counts["settings"] = (
                 await connection.execute(
                     sa.delete(schema.person_settings).where(schema.person_settings.c.person_id == person_id)
@@ -791,6 +797,222 @@ class Store:
                 .values(sending_since=None, lease_owner=None, lease_until=None, **values)
             )
 
+    # --- nudges -------------------------------------------------------------------------------------------
+
+    async def nudge_settings(self) -> dict[str, NudgeSettings]:
+        """Everyone's own nudge settings (people who never changed theirs are absent)."""
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(sa.select(schema.nudge_settings))
+            return {row.person_id: _nudge_settings_from_row(row) for row in rows}
+
+    async def nudge_settings_of(self, person_id: str) -> NudgeSettings:
+        n = schema.nudge_settings
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(sa.select(n).where(n.c.person_id == person_id))).first()
+        return NudgeSettings() if row is None else _nudge_settings_from_row(row)
+
+    async def update_nudge_settings(self, person_id: str, **changes: Any) -> None:
+        """Change some of a person's nudge settings (`enabled`, `snoozed_until`, `goal_days`)."""
+        unknown = set(changes) - {"enabled", "snoozed_until", "goal_days"}
+        if unknown:
+            raise ValueError(f"unknown nudge settings: {sorted(unknown)}")
+        if self._blocked(person_id):
+            return
+        row = {"person_id": person_id, **changes, "updated_at": datetime.now(UTC)}
+        async with self._engine.begin() as connection:
+            await self._upsert(connection, schema.nudge_settings, [row], ["person_id"])
+
+    async def nudged_people(self, week: str) -> frozenset[str]:
+        """Who already has this ISO week's nudge (planned to send, queued or sent)."""
+        log = schema.nudge_log
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(sa.select(log.c.person_id).where(log.c.week == week))
+            return frozenset(row.person_id for row in rows)
+
+    async def record_nudge(
+        self, person_id: str, week: str, status: str, at: datetime, prompts: Sequence[PlannedPrompt]
+    ) -> list[int] | None:
+        """Claim this week's nudge for a person and record its prompts; None if it was claimed before.
+
+        The claim is the log row's primary key, so two replicas (or a rerun) never nudge anyone twice a week.
+        """
+        if self._blocked(person_id):
+            return None
+        log, p = schema.nudge_log, schema.nudge_prompts
+        async with self._engine.begin() as connection:
+            claimed = await connection.execute(
+                self._insert(log)
+                .values(person_id=person_id, week=week, status=status, at=at)
+                .on_conflict_do_nothing()
+            )
+            if claimed.rowcount != 1:
+                return None
+            ids: list[int] = []
+            for prompt in prompts:
+                await connection.execute(
+                    self._insert(p)
+                    .values(
+                        person_id=person_id,
+                        week=week,
+                        channel_id=prompt.channel_id,
+                        message_id=prompt.message_id,
+                        terms=sorted(prompt.terms),
+                        status="offered",
+                        offered_at=at,
+                        outcome_reactions=0,
+                    )
+                    .on_conflict_do_nothing()
+                )
+                found = await connection.execute(
+                    sa.select(p.c.id).where(
+                        p.c.person_id == person_id,
+                        p.c.channel_id == prompt.channel_id,
+                        p.c.message_id == prompt.message_id,
+                    )
+                )
+                ids.append(int(found.scalar_one()))
+        return ids
+
+    async def set_nudge_status(self, person_id: str, week: str, status: str) -> None:
+        log = schema.nudge_log
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                sa.update(log).where(log.c.person_id == person_id, log.c.week == week).values(status=status)
+            )
+
+    async def offered_questions(self) -> dict[str, frozenset[tuple[str, str]]]:
+        """Per person, the questions (channel id, message id) their nudges already offered."""
+        p = schema.nudge_prompts
+        found: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        async with self._engine.connect() as connection:
+            for row in await connection.execute(sa.select(p.c.person_id, p.c.channel_id, p.c.message_id)):
+                found[row.person_id].add((row.channel_id, row.message_id))
+        return {person: frozenset(questions) for person, questions in found.items()}
+
+    async def decide_prompt(
+        self, person_id: str, prompt_id: int, status: str, at: datetime, remind_at: datetime | None = None
+    ) -> bool:
+        """Accept or dismiss one of the person's own prompts; False if they hold no such prompt."""
+        if status not in ("accepted", "dismissed"):
+            raise ValueError(f"a prompt is accepted or dismissed, not {status!r}")
+        p = schema.nudge_prompts
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                sa.update(p)
+                .where(p.c.id == prompt_id, p.c.person_id == person_id)
+                .values(status=status, decided_at=at, remind_at=remind_at)
+            )
+        return result.rowcount == 1
+
+    async def open_prompts(self) -> list[OfferedPrompt]:
+        """Prompts not dismissed: the ones whose outcome (a later post on the topic) is watched."""
+        p = schema.nudge_prompts
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(sa.select(p).where(p.c.status != "dismissed").order_by(p.c.id))
+            return [_offered_prompt_from_row(row) for row in rows]
+
+    async def due_reminders(self, now: datetime) -> list[OfferedPrompt]:
+        """Accepted prompts whose reminder time has come and that led to no post yet."""
+        p = schema.nudge_prompts
+        query = (
+            sa.select(p)
+            .where(
+                p.c.status == "accepted",
+                p.c.remind_at.is_not(None),
+                p.c.remind_at <= now,
+                p.c.outcome_message_id.is_(None),
+            )
+            .order_by(p.c.id)
+        )
+        async with self._engine.connect() as connection:
+            return [_offered_prompt_from_row(row) for row in await connection.execute(query)]
+
+    async def claim_reminder(self, prompt_id: int) -> bool:
+        """Take a prompt's reminder for sending (it is cleared); False if someone else took it first."""
+        p = schema.nudge_prompts
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                sa.update(p).where(p.c.id == prompt_id, p.c.remind_at.is_not(None)).values(remind_at=None)
+            )
+        return result.rowcount == 1
+
+    async def message(self, channel_id: str, message_id: str) -> Message | None:
+        """One stored message (without its reactions), if it is held and not deleted."""
+        m = schema.messages
+        async with self._engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    sa.select(m).where(
+                        m.c.channel_id == channel_id, m.c.id == message_id, m.c.deleted_at.is_(None)
+                    )
+                )
+            ).first()
+        return None if row is None else _message_from_row(row, ())
+
+    async def record_prompt_outcomes(self, outcomes: Iterable[PromptOutcome]) -> int:
+        """Record the post each prompt led to and how many reactions it has now; return how many."""
+        p = schema.nudge_prompts
+        written = 0
+        async with self._engine.begin() as connection:
+            for outcome in outcomes:
+                await connection.execute(
+                    sa.update(p)
+                    .where(p.c.id == outcome.prompt_id)
+                    .values(
+                        outcome_channel_id=outcome.channel_id,
+                        outcome_message_id=outcome.message_id,
+                        outcome_at=outcome.at,
+                        outcome_reactions=outcome.reactions,
+                    )
+                )
+                written += 1
+        return written
+
+    async def nudge_outcomes(self) -> NudgeOutcomes:
+        """Totals over everyone (never per person): nudged, prompts offered, accepted, posted, reactions."""
+        log, p = schema.nudge_log, schema.nudge_prompts
+        sent = log.c.status != "planned"
+        async with self._engine.connect() as connection:
+
+            async def count(query: sa.Select[Any]) -> int:
+                return int((await connection.execute(query)).scalar_one() or 0)
+
+            nudges = await count(sa.select(sa.func.count()).select_from(log).where(sent))
+            people = await count(sa.select(sa.func.count(sa.distinct(log.c.person_id))).where(sent))
+            offered = await count(sa.select(sa.func.count()).select_from(p))
+            accepted = await count(sa.select(sa.func.count()).where(p.c.status == "accepted"))
+            dismissed = await count(sa.select(sa.func.count()).where(p.c.status == "dismissed"))
+            posted = p.c.outcome_message_id.is_not(None)
+            posts = await count(sa.select(sa.func.count()).where(posted))
+            accepted_posts = await count(sa.select(sa.func.count()).where(posted, p.c.status == "accepted"))
+            reactions = await count(sa.select(sa.func.sum(p.c.outcome_reactions)).where(posted))
+        return NudgeOutcomes(
+            nudges=nudges,
+            people_nudged=people,
+            prompts_offered=offered,
+            prompts_accepted=accepted,
+            prompts_dismissed=dismissed,
+            posted=posts,
+            posted_after_accepting=accepted_posts,
+            reactions_on_posts=reactions,
+        )
+
+    async def personal_conversation_people(self) -> frozenset[str]:
+        """People Seula can message 1:1: those with a personal conversation (the bot installed)."""
+        c = schema.conversations
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(
+                sa.select(c.c.user_id).where(c.c.conversation_type == "personal", c.c.user_id.is_not(None))
+            )
+            return frozenset(row.user_id for row in rows)
+
+    async def public_channel_ids(self) -> frozenset[str]:
+        """Standard (public) channels: the only ones whose content a nudge may quote or link."""
+        c = schema.channels
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(sa.select(c.c.id).where(c.c.membership_type == "standard"))
+            return frozenset(row.id for row in rows)
+
     # --- reads --------------------------------------------------------------------------------------------
 
     async def get_conversation(self, conversation_id: str) -> ConversationRecord | None:
@@ -1076,6 +1298,31 @@ def _person_from_row(row: Any) -> Person:
         interests=tuple(row.interests),
         responsibilities=tuple(row.responsibilities),
         past_projects=tuple(row.past_projects),
+    )
+
+
+def _nudge_settings_from_row(row: Any) -> NudgeSettings:
+    return NudgeSettings(
+        enabled=None if row.enabled is None else bool(row.enabled),
+        snoozed_until=row.snoozed_until,
+        goal_days=row.goal_days,
+    )
+
+
+def _offered_prompt_from_row(row: Any) -> OfferedPrompt:
+    return OfferedPrompt(
+        id=int(row.id),
+        person_id=row.person_id,
+        week=row.week,
+        channel_id=row.channel_id,
+        message_id=row.message_id,
+        terms=frozenset(row.terms),
+        status=row.status,
+        offered_at=row.offered_at,
+        remind_at=row.remind_at,
+        outcome_channel_id=row.outcome_channel_id,
+        outcome_message_id=row.outcome_message_id,
+        outcome_reactions=int(row.outcome_reactions),
     )
 
 

@@ -1,0 +1,542 @@
+"""Weekly nudges: who gets one, their stats and goal, and content prompts from real questions. Pure.
+
+A nudge goes to people with established expertise (answers to several colleagues lately) or rising expertise
+(`signals.emerging_people`), whose account is enabled, who are not hidden, have not stopped or snoozed
+nudges, and have not had one this ISO week. Its prompts are questions colleagues asked in public channels
+about the person's topics, recurring and unanswered ones first, never the person's own and never one they
+already replied to or were offered before; each comes with an outline from the person's own earlier messages.
+No I/O and no clock: the caller passes `now` and what the store holds.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from bot.expertise import PersonTopic
+from bot.model import Language, Message, Person
+from bot.nudge_records import NudgeSettings, OfferedPrompt, PlannedPrompt, PromptOutcome
+from bot.signals import (
+    Contribution,
+    Question,
+    contributions,
+    emerging_people,
+    find_questions,
+    is_question,
+    weekly_contributions,
+)
+from bot.text import snippet, terms
+
+# An established voice answers colleagues about weekly: 10 answers to 5 people or more in 12 weeks. On the
+# demo tenant that picks 55 of its 58 built-in experts, rising people and generalists, and 13 others.
+ESTABLISHED_ANSWERS = 10
+ESTABLISHED_PEOPLE_HELPED = 5
+ESTABLISHED_WINDOW = timedelta(weeks=12)
+QUESTION_WINDOW = timedelta(days=90)
+STATS_WEEKS = 8
+MAX_PROMPTS = 3
+MAX_OUTLINE = 3
+PROMPT_CHARS = 160
+OUTLINE_CHARS = 120
+OUTLINE_MIN_CHARS = 40  # shorter replies ("+1", "thanks!", a joke) are no outline
+OUTLINE_MIN_SHARED = 2  # an outline message shares the topic word and at least one more with the question
+COMMON_QUESTION_SHARE = 0.05  # a word in more questions than this says nothing about what is asked
+COMMON_QUESTION_MIN = 30  # so a small organisation keeps its words
+FOLLOW_UP_WINDOW = timedelta(weeks=6)  # a promise to write is followed up on for this long
+OUTCOME_WINDOW = timedelta(days=28)  # a post this long after the prompt still counts as its outcome
+
+Reason = Literal["established", "rising"]
+Trend = Literal["up", "down", "steady"]
+QuestionKey = tuple[str, str]  # (channel id, message id)
+
+
+def iso_week(moment: datetime) -> str:
+    """The ISO week of a moment in UTC, e.g. `2026-W48`: the period a person gets at most one nudge in."""
+    year, week, _ = moment.astimezone(UTC).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """Someone due a nudge this week, and why."""
+
+    person: Person
+    reason: Reason
+    answers: int  # answers to colleagues in the last 12 weeks
+    settings: NudgeSettings
+
+
+@dataclass(frozen=True, slots=True)
+class OutlineItem:
+    """A short snippet of the person's own earlier message on the topic, to build a post from."""
+
+    snippet: str
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ContentPrompt:
+    """A question colleagues asked about the person's topic, to answer with a post."""
+
+    channel_id: str
+    message_id: str
+    text: str  # the question, shortened
+    url: str | None
+    topic: str  # the person's topic it matched, in their own words
+    terms: frozenset[str]  # the topic words the question and the person share
+    askers: int  # the asker, those who said "+1", and colleagues who asked much the same
+    answered: bool
+    asked_at: datetime
+    outline: tuple[OutlineItem, ...]
+
+    @property
+    def recurring(self) -> bool:
+        return self.askers > 1
+
+    def planned(self) -> PlannedPrompt:
+        return PlannedPrompt(self.channel_id, self.message_id, self.terms)
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """A question the person said they would write about, and whether they did (the loop, closed)."""
+
+    text: str
+    url: str | None
+    posted_url: str | None
+    reactions: int
+
+    @property
+    def posted(self) -> bool:
+        return self.posted_url is not None
+
+
+@dataclass(frozen=True, slots=True)
+class GoalProgress:
+    """The person's goal (share a post or an answer every `every_days` days) and how it stands."""
+
+    every_days: int
+    shared: int  # posts and answers in the last `every_days` days
+    last_shared: datetime | None
+
+    @property
+    def met(self) -> bool:
+        return self.shared > 0
+
+
+@dataclass(frozen=True, slots=True)
+class NudgeStats:
+    """What the person contributed week by week (oldest first, the last is the 7 days before now)."""
+
+    weeks: tuple[Contribution, ...]
+    trend: Trend
+
+    @property
+    def this_week(self) -> Contribution:
+        return self.weeks[-1] if self.weeks else Contribution()
+
+
+@dataclass(frozen=True, slots=True)
+class Nudge:
+    """One person's weekly nudge."""
+
+    recipient: str
+    person: Person
+    week: str
+    reason: Reason
+    answers: int  # answers to colleagues in the last 12 weeks (the why)
+    language: Language
+    stats: NudgeStats
+    goal: GoalProgress
+    prompts: tuple[ContentPrompt, ...]
+    followups: tuple[FollowUp, ...] = ()
+
+
+class NudgePlanner:
+    """Plans this week's nudges over a snapshot of messages and people."""
+
+    def __init__(
+        self,
+        messages: Sequence[Message],
+        people: Mapping[str, Person],
+        public_channels: frozenset[str],
+        now: datetime,
+        default_language: Language = "en",
+        hidden: frozenset[str] = frozenset(),
+    ) -> None:
+        self._messages = messages
+        self._hidden = hidden  # people who opted out: their questions are no one's prompt
+        self._people = people
+        self._public = public_channels
+        self._now = now
+        self._default_language = default_language
+        self._week = iso_week(now)
+        self._by_author: dict[str, list[Message]] = defaultdict(list)
+        self._by_key: dict[QuestionKey, Message] = {(m.channel_id, m.id): m for m in messages}
+        self._thread_starter: dict[QuestionKey, str | None] = {}
+        for message in messages:
+            if message.is_root:
+                self._thread_starter[(message.channel_id, message.id)] = message.author_id
+            if message.is_people_writing and message.author_id:
+                self._by_author[message.author_id].append(message)
+        self._replied: dict[str, set[QuestionKey]] = defaultdict(set)
+        for author, written in self._by_author.items():
+            for message in written:
+                if message.reply_to_id is not None:
+                    self._replied[author].add((message.channel_id, message.reply_to_id))
+        self._terms: dict[tuple[str, str], frozenset[str]] = {}
+        self._questions: list[tuple[Question, frozenset[str]]] | None = None
+        self._similar: dict[QuestionKey, int] | None = None
+        self._weekly_cache: dict[str, tuple[Contribution, ...]] | None = None
+
+    @property
+    def week(self) -> str:
+        return self._week
+
+    def candidates(
+        self,
+        hidden: frozenset[str],
+        settings: Mapping[str, NudgeSettings],
+        nudged: frozenset[str],
+        default_on: bool,
+    ) -> list[Candidate]:
+        """Everyone due a nudge this week, by id: established or rising, enabled, visible, not snoozed."""
+        recent = contributions(self._messages, self._people, self._now - ESTABLISHED_WINDOW, self._now)
+        rising = {e.person_id for e in emerging_people(self._messages, self._people, self._now)}
+        found: list[Candidate] = []
+        for person_id in sorted(set(recent) | rising):
+            person = self._people.get(person_id)
+            own = settings.get(person_id, NudgeSettings())
+            if (
+                person is None
+                or not person.account_enabled
+                or person_id in hidden
+                or person_id in nudged
+                or not own.is_enabled(default_on)
+                or own.is_snoozed(self._now)
+            ):
+                continue
+            lately = recent.get(person_id, Contribution())
+            answers = lately.answers
+            # Rising says more than established: it is growth from a small base, so it wins when both hold.
+            if person_id in rising:
+                found.append(Candidate(person, "rising", answers, own))
+            elif answers >= ESTABLISHED_ANSWERS and lately.people_helped >= ESTABLISHED_PEOPLE_HELPED:
+                found.append(Candidate(person, "established", answers, own))
+        return found
+
+    def plan(
+        self,
+        candidate: Candidate,
+        topics: Sequence[PersonTopic],
+        offered: frozenset[QuestionKey] = frozenset(),
+        accepted: Sequence[OfferedPrompt] = (),
+    ) -> Nudge:
+        """The nudge for one candidate, with prompts from questions in their `topics`.
+
+        `accepted` are the prompts they said they would write about: the card follows up on the recent ones.
+        """
+        person = candidate.person
+        weeks = self._weekly().get(person.id) or (Contribution(),) * STATS_WEEKS
+        return Nudge(
+            recipient=person.id,
+            person=person,
+            week=self._week,
+            reason=candidate.reason,
+            answers=candidate.answers,
+            language=self._language_of(person),
+            stats=NudgeStats(weeks, _trend(weeks)),
+            goal=self._goal(person.id, candidate.settings.goal),
+            prompts=tuple(self._prompts(person.id, topics, offered)),
+            followups=tuple(self._followups(accepted)),
+        )
+
+    # --- internals --------------------------------------------------------------------------------------
+
+    def _followups(self, accepted: Sequence[OfferedPrompt]) -> list[FollowUp]:
+        found = []
+        recent = [
+            p for p in accepted if p.status == "accepted" and p.offered_at >= self._now - FOLLOW_UP_WINDOW
+        ]
+        for prompt in sorted(recent, key=lambda p: (p.offered_at, p.id), reverse=True)[:MAX_PROMPTS]:
+            question = self._by_key.get((prompt.channel_id, prompt.message_id))
+            if question is None or question.channel_id not in self._public:
+                continue  # deleted since, or no longer readable: nothing to show
+            post = (
+                self._by_key.get((prompt.outcome_channel_id or "", prompt.outcome_message_id))
+                if prompt.outcome_message_id
+                else None
+            )
+            found.append(
+                FollowUp(
+                    text=question_text(question),
+                    url=question.web_url,
+                    posted_url=(post.web_url or "") if post is not None else None,
+                    reactions=prompt.outcome_reactions if post is not None else 0,
+                )
+            )
+        return found
+
+    def _weekly(self) -> dict[str, tuple[Contribution, ...]]:
+        if self._weekly_cache is None:
+            self._weekly_cache = weekly_contributions(self._messages, self._people, self._now, STATS_WEEKS)
+        return self._weekly_cache
+
+    def _language_of(self, person: Person) -> Language:
+        return language_of(person, self._default_language)
+
+    def _goal(self, person_id: str, every_days: int) -> GoalProgress:
+        since = self._now - timedelta(days=every_days)
+        shared = [m.created_at for m in self._by_author.get(person_id, ()) if self._is_share(m)]
+        return GoalProgress(
+            every_days=every_days,
+            shared=sum(1 for at in shared if since <= at < self._now),
+            last_shared=max((at for at in shared if at < self._now), default=None),
+        )
+
+    def _is_share(self, message: Message) -> bool:
+        """A post of one's own or an answer in a colleague's thread (not a follow-up in one's own)."""
+        if message.is_root:
+            return True
+        starter = self._thread_starter.get((message.channel_id, message.reply_to_id or ""))
+        return starter != message.author_id
+
+    def _all_questions(self) -> list[tuple[Question, frozenset[str]]]:
+        """Questions in public channels in the window, each with its telling words.
+
+        Words in more than `COMMON_QUESTION_SHARE` of all questions ("anyone", "tips", "thanks") tell
+        nothing about what is asked, so they are left out of matching.
+        """
+        if self._questions is None:
+            found = [
+                q
+                for q in find_questions(self._messages, self._now - QUESTION_WINDOW, self._now, self._now)
+                if q.message.channel_id in self._public
+                and q.message.is_people_writing
+                and q.message.author_id not in self._hidden
+            ]
+            frequency: Counter[str] = Counter(term for q in found for term in q.terms)
+            common = max(COMMON_QUESTION_MIN, len(found) * COMMON_QUESTION_SHARE)
+            self._questions = [
+                (q, telling)
+                for q in found
+                if (telling := frozenset(t for t in q.terms if len(t) >= 3 and frequency[t] <= common))
+            ]
+        return self._questions
+
+    def _similar_askers(self) -> dict[QuestionKey, int]:
+        """Per question, how many other colleagues asked much the same (half its telling words shared)."""
+        if self._similar is None:
+            questions = self._all_questions()
+            by_term: dict[str, list[int]] = defaultdict(list)
+            for index, (_, telling) in enumerate(questions):
+                for term in telling:
+                    by_term[term].append(index)
+            similar: dict[QuestionKey, int] = {}
+            for index, (question, telling) in enumerate(questions):
+                shared: dict[int, int] = defaultdict(int)
+                for term in telling:
+                    for other in by_term[term]:
+                        if other != index:
+                            shared[other] += 1
+                askers = {
+                    questions[other][0].message.author_id
+                    for other, count in shared.items()
+                    if count >= 2
+                    and count * 2 >= max(len(telling), len(questions[other][1]))
+                    and questions[other][0].message.author_id != question.message.author_id
+                }
+                similar[_key(question.message)] = len(askers)
+            self._similar = similar
+        return self._similar
+
+    def _prompts(
+        self, person_id: str, topics: Sequence[PersonTopic], offered: frozenset[QuestionKey]
+    ) -> list[ContentPrompt]:
+        topic_terms = [(topic, frozenset(terms(topic.name))) for topic in topics]
+        replied = self._replied.get(person_id, set())
+        similar = self._similar_askers()
+        ranked: list[tuple[tuple[bool, int, int, float], ContentPrompt, frozenset[str]]] = []
+        for question, telling in self._all_questions():
+            message = question.message
+            key = _key(message)
+            if message.author_id == person_id or key in replied or key in offered:
+                continue
+            best: tuple[PersonTopic, frozenset[str]] | None = None
+            for topic, words in topic_terms:
+                shared = words & telling
+                if shared and (best is None or len(shared) > len(best[1])):
+                    best = (topic, shared)
+            if best is None:
+                continue
+            askers = 1 + question.followers + similar.get(key, 0)
+            if question.answered and askers < 2:
+                continue  # answered once, for one person: nothing left to write about
+            topic, shared = best
+            # Only where the person has written something close before: that is the outline to start from.
+            outline = self._outline(person_id, telling, shared)
+            if not outline:
+                continue
+            prompt = ContentPrompt(
+                channel_id=message.channel_id,
+                message_id=message.id,
+                text=question_text(message),
+                url=message.web_url,
+                topic=topic.name,
+                terms=shared,
+                askers=askers,
+                answered=question.answered,
+                asked_at=message.created_at,
+                outline=outline,
+            )
+            rank = (question.answered, -askers, -len(shared), -message.created_at.timestamp())
+            ranked.append((rank, prompt, telling))
+        ranked.sort(key=lambda item: item[0])
+        chosen: list[ContentPrompt] = []
+        topics_used: set[str] = set()
+        chosen_words: list[frozenset[str]] = []
+        all_topics = {p.topic for _, p, _ in ranked}
+        for _, prompt, telling in ranked:
+            # One prompt per topic while others are left, so a nudge doesn't ask the same thing thrice.
+            if prompt.topic in topics_used and len(all_topics) > len(topics_used):
+                continue
+            if any(len(telling & other) * 2 >= len(telling | other) for other in chosen_words):
+                continue  # much the same question asked again is one prompt (its askers already count it)
+            chosen_words.append(telling)
+            chosen.append(prompt)
+            topics_used.add(prompt.topic)
+            if len(chosen) == MAX_PROMPTS:
+                break
+        return chosen
+
+    def _outline(
+        self, person_id: str, telling: frozenset[str], topic_words: frozenset[str]
+    ) -> tuple[OutlineItem, ...]:
+        """The person's own earlier answers sharing the topic word and another word with the question."""
+        scored: list[tuple[tuple[int, int, float], Message]] = []
+        for message in self._by_author.get(person_id, ()):
+            if message.channel_id not in self._public or message.created_at >= self._now:
+                continue
+            words = self._message_terms(message)
+            overlap = len(words & telling)
+            if overlap < OUTLINE_MIN_SHARED or not words & topic_words:
+                continue
+            # Only their substantial answers to colleagues: not their own questions, follow-ups or asides.
+            if message.is_root or not self._is_share(message):
+                continue
+            if len(message.text.strip()) < OUTLINE_MIN_CHARS or is_question(message.text):
+                continue
+            reactions = sum(1 for r in message.reactions if r.user_id != person_id)
+            scored.append(((-overlap, -reactions, -message.created_at.timestamp()), message))
+        scored.sort(key=lambda item: item[0])
+        items: list[OutlineItem] = []
+        seen: set[str] = set()
+        for _, message in scored:
+            text = snippet(message.text, sorted(telling), OUTLINE_CHARS)
+            if text and text not in seen:
+                seen.add(text)
+                items.append(OutlineItem(text, message.web_url))
+            if len(items) == MAX_OUTLINE:
+                break
+        return tuple(items)
+
+    def _message_terms(self, message: Message) -> frozenset[str]:
+        key = _key(message)
+        if key not in self._terms:
+            self._terms[key] = frozenset(terms(message.text))
+        return self._terms[key]
+
+
+def plan_nudges(
+    planner: NudgePlanner,
+    candidates: Iterable[Candidate],
+    topics: Mapping[str, Sequence[PersonTopic]],
+    offered: Mapping[str, frozenset[QuestionKey]],
+    accepted: Mapping[str, Sequence[OfferedPrompt]] | None = None,
+) -> list[Nudge]:
+    """Every candidate's nudge, in candidate order."""
+    return [
+        planner.plan(
+            c,
+            topics.get(c.person.id, ()),
+            offered.get(c.person.id, frozenset()),
+            (accepted or {}).get(c.person.id, ()),
+        )
+        for c in candidates
+    ]
+
+
+def detect_outcomes(
+    prompts: Sequence[OfferedPrompt], messages: Iterable[Message], public_channels: frozenset[str]
+) -> list[PromptOutcome]:
+    """What each prompt led to: the person's first later post on its topic, and its reactions now.
+
+    A reply in the prompt's own thread counts first; otherwise a post or an answer of theirs within
+    `OUTCOME_WINDOW` of the offer that shares a topic word with the prompt. Returns only what changed.
+    """
+    wanted = {p.person_id for p in prompts}
+    by_author: dict[str, list[Message]] = defaultdict(list)
+    for message in messages:
+        if (
+            message.author_id in wanted
+            and message.is_people_writing
+            and message.channel_id in public_channels
+        ):
+            by_author[message.author_id].append(message)
+    found: list[PromptOutcome] = []
+    for prompt in prompts:
+        until = prompt.offered_at + OUTCOME_WINDOW
+        later = sorted(
+            (m for m in by_author.get(prompt.person_id, ()) if prompt.offered_at < m.created_at <= until),
+            key=lambda m: (m.created_at, m.channel_id, m.id),
+        )
+        in_thread = [
+            m for m in later if (m.channel_id, m.reply_to_id) == (prompt.channel_id, prompt.message_id)
+        ]
+        on_topic = in_thread or [m for m in later if prompt.terms & frozenset(terms(m.text))]
+        if not on_topic:
+            continue
+        post = on_topic[0]
+        reactions = sum(1 for r in post.reactions if r.user_id != prompt.person_id)
+        if post.id != prompt.outcome_message_id or reactions != prompt.outcome_reactions:
+            found.append(PromptOutcome(prompt.id, post.channel_id, post.id, post.created_at, reactions))
+    return found
+
+
+def _trend(weeks: Sequence[Contribution]) -> Trend:
+    """Answers in the last four weeks against the four before: up, down or steady."""
+    recent = sum(w.answers for w in weeks[-4:])
+    earlier = sum(w.answers for w in weeks[-8:-4])
+    if recent - earlier >= 2 and recent > earlier * 1.2:
+        return "up"
+    if earlier - recent >= 2 and recent < earlier * 0.8:
+        return "down"
+    return "steady"
+
+
+def language_of(person: Person, default: Language) -> Language:
+    """The language to nudge a person in: their directory's preferred language, else the default."""
+    preferred = (person.preferred_language or "").lower()
+    if preferred.startswith("fi"):
+        return "fi"
+    if preferred.startswith("en"):
+        return "en"
+    return default
+
+
+def question_text(message: Message) -> str:
+    """A question as a prompt shows it: its subject (when the text doesn't repeat it), its text, shortened."""
+    return snippet(_question_text(message), [], PROMPT_CHARS)
+
+
+def _question_text(message: Message) -> str:
+    if message.subject and message.subject.strip() and message.subject.strip() not in message.text:
+        return f"{message.subject.strip()}: {message.text}"
+    return message.text
+
+
+def _key(message: Message) -> QuestionKey:
+    return (message.channel_id, message.id)
