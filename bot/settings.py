@@ -153,6 +153,12 @@ class Settings:
         "GRAPH_CHANNEL_RPS", "4", "Requests per second on one team or channel (Graph's limit is 4)."
     )
     max_experts: int = _setting("SEULA_MAX_EXPERTS", "5", "How many people an answer lists (1–8).")
+    summary_include_indirect_reports: bool = _setting(
+        "SUMMARY_INCLUDE_INDIRECT_REPORTS",
+        "off",
+        "`on`: a manager's team summary also covers their reports' reports; `off` (default): direct reports "
+        "only.",
+    )
 
     @property
     def auth_enabled(self) -> bool:
@@ -243,6 +249,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: Path | 
         graph_max_rps=parse("graph_max_rps", _int_between(1, 200)),
         graph_channel_rps=parse("graph_channel_rps", _int_between(1, 4)),
         max_experts=parse("max_experts", _int_between(1, 8)),
+        summary_include_indirect_reports=parse("summary_include_indirect_reports", _on_off),
     )
     _check_combinations(settings)
     return settings

@@ -157,7 +157,22 @@ def _0004_suggestions(op: Operations) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_0001_initial, _0002_graph_sync, _0003_erasure, _0004_suggestions)
+def _0008_summaries(op: Operations) -> None:
+    op.create_table(
+        "summary_subscriptions",
+        sa.Column("manager_id", sa.String(64), primary_key=True),
+        sa.Column("language", sa.String(8), nullable=False),
+        sa.Column("subscribed_at", UTCDateTime, nullable=False),
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    _0001_initial,
+    _0002_graph_sync,
+    _0003_erasure,
+    _0004_suggestions,
+    _0008_summaries,
+)
 
 
 def schema_version(connection: sa.Connection) -> int:

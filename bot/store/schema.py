@@ -173,3 +173,11 @@ person_settings = sa.Table(
     sa.Column("hidden", sa.Boolean, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
+
+summary_subscriptions = sa.Table(
+    "summary_subscriptions",
+    metadata,
+    sa.Column("manager_id", sa.String(64), primary_key=True),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("subscribed_at", UTCDateTime, nullable=False),
+)
