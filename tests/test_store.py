@@ -198,3 +198,14 @@ async def test_retention_deletes_old_messages_their_reactions_and_old_suggestion
     assert [topic for topic, _, _ in await store.suggestions_of("alice", T0 - timedelta(days=3650))] == [
         "kubernetes"
     ]
+
+
+async def test_messages_since_a_date_come_with_their_own_reactions_only(store: Store) -> None:
+    await store.upsert_messages(
+        [
+            message("old", created_at=T0 - timedelta(days=40), reactions=(Reaction("bob", "like"),)),
+            message("new", created_at=T0, reactions=(Reaction("carol", "heart"),)),
+        ]
+    )
+    recent = [m async for m in store.iter_messages(since=T0 - timedelta(days=30))]
+    assert [(m.id, [r.user_id for r in m.reactions]) for m in recent] == [("new", ["carol"])]

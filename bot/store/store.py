@@ -530,17 +530,30 @@ class Store:
             found[row.id] = _person_from_row(row)
         return found
 
-    async def iter_messages(self, include_deleted: bool = False) -> AsyncIterator[Message]:
-        """Every stored message with its reactions, in (channel, id) order, streamed."""
+    async def iter_messages(
+        self, include_deleted: bool = False, since: datetime | None = None
+    ) -> AsyncIterator[Message]:
+        """Every stored message (written at or after `since`, if given) with its reactions, streamed."""
         reactions_by_message: dict[tuple[str, str], list[Reaction]] = defaultdict(list)
         async with self._engine.connect() as connection:
-            for row in await connection.execute(sa.select(schema.reactions)):
+            reactions = sa.select(schema.reactions)
+            if since is not None:
+                reactions = reactions.join(
+                    schema.messages,
+                    sa.and_(
+                        schema.messages.c.channel_id == schema.reactions.c.channel_id,
+                        schema.messages.c.id == schema.reactions.c.message_id,
+                    ),
+                ).where(schema.messages.c.created_at >= since)
+            for row in await connection.execute(reactions):
                 reactions_by_message[(row.channel_id, row.message_id)].append(
                     Reaction(user_id=row.user_id, reaction_type=row.reaction_type, created_at=row.created_at)
                 )
             query = sa.select(schema.messages).order_by(schema.messages.c.channel_id, schema.messages.c.id)
             if not include_deleted:
                 query = query.where(schema.messages.c.deleted_at.is_(None))
+            if since is not None:
+                query = query.where(schema.messages.c.created_at >= since)
             result = await connection.stream(query.execution_options(yield_per=2000))
             async for row in result:
                 yield _message_from_row(row, tuple(reactions_by_message.get((row.channel_id, row.id), ())))
