@@ -25,12 +25,15 @@ from bot.language import choose_language
 from bot.manifest_package import MANIFEST_COMMANDS
 from bot.model import Language
 from bot.store import Store
+from bot.summaries import SummaryRefused
+from bot.team_summaries import TeamSummaries
 from cards.elements import Element
 from cards.expert_card import MORE_VERB, build_expert_card
 from cards.forget_card import FORGET_VERB, build_forget_card
 from cards.help_card import build_help_card
 from cards.profile_card import build_profile_card
 from cards.strings import say
+from cards.summary_card import SUBSCRIBE_VERB, UNSUBSCRIBE_VERB, build_summary_card
 from cards.welcome_card import build_welcome_card
 
 logger = logging.getLogger(__name__)
@@ -63,6 +66,7 @@ class Assistant:
         self,
         store: Store,
         finder: ExpertFinder,
+        summaries: TeamSummaries,
         max_experts: int,
         default_language: Language,
         clock: Callable[[], datetime],
@@ -70,6 +74,7 @@ class Assistant:
         self._clock = clock
         self._store = store
         self._finder = finder
+        self._summaries = summaries
         self._max_experts = max_experts
         self._default_language = default_language
 
@@ -100,7 +105,9 @@ class Assistant:
                 await self._finder.refresh(force=True)
                 return Reply(text=say(language, "hidden.done" if hidden else "shown.done"))
             case TeamSummary():
-                return self._not_yet("feature.team_summary", language)
+                if not incoming.user_id:
+                    return Reply(text=say(language, "identity.missing"))
+                return await self._team_summary(incoming.user_id, language)
             case MyProfile():
                 if not incoming.user_id:
                     return Reply(text=say(language, "identity.missing"))
@@ -134,6 +141,16 @@ class Assistant:
                 return Reply(text=say(language, "identity.missing"))
             await self.forget(user_id)
             return Reply(text=say(language, "forget.done"))
+        if verb in (SUBSCRIBE_VERB, UNSUBSCRIBE_VERB):
+            # Only the person pressing the button is (un)subscribed: never an id carried in the card's data.
+            if not user_id:
+                return Reply(text=say(language, "identity.missing"))
+            if verb == UNSUBSCRIBE_VERB:
+                await self._summaries.unsubscribe(user_id)
+                return Reply(text=say(language, "summary.unsubscribed"))
+            if await self._summaries.subscribe(user_id, language):
+                return Reply(text=say(language, "summary.subscribed"))
+            return Reply(text=say(language, "summary.refused"))
         logger.warning("Unknown or malformed card action %r", verb[:64])
         return Reply(text=say(language, "action.unknown"))
 
@@ -154,6 +171,13 @@ class Assistant:
         suggested = [(topic, times) for topic, times, _ in await self._store.suggestions_of(person_id, since)]
         hidden = self._finder.is_hidden(person_id)
         return Reply(card=build_profile_card(topics, suggested, hidden, language))
+
+    async def _team_summary(self, requester_id: str, language: Language) -> Reply:
+        summary = await self._summaries.summarize(requester_id)
+        if isinstance(summary, SummaryRefused):
+            return Reply(text=say(language, "summary.refused"))
+        subscribed = await self._summaries.is_subscribed(requester_id)
+        return Reply(card=build_summary_card(summary, language, subscribed))
 
     async def _answer(self, answer: ExpertAnswer, language: Language) -> Reply:
         # Kept so a person can see where they were suggested ("what do you know about me"); not who asked.

@@ -21,6 +21,7 @@ from bot.graph.throttle import RateLimiter
 from bot.graph_import import ImportReport, import_file
 from bot.settings import Settings
 from bot.store import Store
+from bot.team_summaries import TeamSummaries
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ class Services:
     settings: Settings
     store: Store
     finder: ExpertFinder
+    summaries: TeamSummaries
     assistant: Assistant
 
 
@@ -62,8 +64,11 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     try:
         await store.load_stop_list(await asyncio.to_thread(secret_key, settings))
         finder = ExpertFinder(store, clock=utc_now)
-        assistant = Assistant(store, finder, settings.max_experts, settings.default_language, clock=utc_now)
-        yield Services(settings, store, finder, assistant)
+        summaries = TeamSummaries(store, settings.summary_include_indirect_reports, clock=utc_now)
+        assistant = Assistant(
+            store, finder, summaries, settings.max_experts, settings.default_language, clock=utc_now
+        )
+        yield Services(settings, store, finder, summaries, assistant)
     finally:
         await store.close()
 
