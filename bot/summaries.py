@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from bot.model import Message, Person
-from bot.signals import emerging_people, find_questions, thread_roots, topic_trends
+from bot.signals import TopicTrend, emerging_people, find_questions, thread_roots, topic_trends
 from bot.text import snippet, terms
 
 MIN_GROUP = 3  # fewer people than this behind an aggregate would single someone out
@@ -35,12 +35,12 @@ LOOKBACK = timedelta(days=EMERGING_RECENT_DAYS + EMERGING_EARLIER_DAYS)  # the o
 MAX_TOPICS = 8
 MAX_FLOWS = 4
 MAX_QUESTIONS = 5
-MAX_VOICES = 4
+MAX_VOICES = 3
 _EVIDENCE_PER_PERSON = 2
 _SUBSTANTIAL_ANSWER_CHARS = 40
 _APPRECIATING_REACTIONS = 2  # reactions from at least two colleagues on one answer
 _THANKS = ("thank", "thanks", "thx", "kiitos", "kiitti", "kiitoksia", "kiitokset")
-_SNIPPET_CHARS = 180
+SNIPPET_CHARS = 150
 _MIN_DOMAIN_OWNERSHIP = 0.3  # and a domain word is one the team writes most of the uses of
 _QUESTION_DOMAIN_TERMS = 2  # a question is in the team's domain when it shares two of its words
 _MIN_LIFT = 1.5  # a team topic is a word the team uses clearly more than the organization does
@@ -257,6 +257,10 @@ class _Builder:
             for p in hidden
             if p in people and len(people[p].display_name) >= 3
         )
+        # A word of a hidden person's name is never a topic, even when colleagues write it often.
+        self._hidden_terms = frozenset(
+            t for p in hidden if p in people for t in terms(people[p].display_name)
+        )
         self._thanked = self._thanked_threads()
         self.domain = self._domain()
 
@@ -318,10 +322,14 @@ class _Builder:
         ownership = {term: team_docs[term] / all_docs[term] for term in wanted if team_docs[term]}
         return authors, lift, ownership
 
+    def _trends(self, days: int, limit: int) -> list[TopicTrend]:
+        trends = topic_trends(self.writing, self.members, self.now, days, limit=limit)
+        return [t for t in trends if t.term not in self._hidden_terms]
+
     def topics(self) -> tuple[Topic, ...]:
         """The team's own topics this period: words it uses far more than the organization does, which
         at least MIN_GROUP members wrote about."""
-        trends = topic_trends(self.writing, self.members, self.now, self.period_days, limit=MAX_TOPICS * 5)
+        trends = self._trends(self.period_days, MAX_TOPICS * 5)
         authors, lift, _ = self._distinctive({t.term for t in trends}, self.since)
         shared = [
             t for t in trends if len(authors[t.term]) >= MIN_GROUP and lift.get(t.term, 0.0) >= _MIN_LIFT
@@ -330,7 +338,7 @@ class _Builder:
 
     def _domain(self) -> dict[str, str]:
         """The team's domain: the words it wrote about distinctively over a quarter, stem → label."""
-        trends = topic_trends(self.writing, self.members, self.now, DOMAIN_DAYS, limit=60)
+        trends = self._trends(DOMAIN_DAYS, 60)
         _, lift, ownership = self._distinctive(
             {t.term for t in trends}, self.now - timedelta(days=DOMAIN_DAYS)
         )
@@ -479,6 +487,6 @@ def _link(message: Message, focus: Sequence[str] = ()) -> EvidenceLink:
         message.id,
         message.channel_id,
         message.web_url,
-        snippet(text, focus, _SNIPPET_CHARS),
+        snippet(text, focus, SNIPPET_CHARS),
         message.created_at,
     )
