@@ -7,13 +7,33 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import Protocol
 
+from bot.model import Language
 from bot.store import Store
 from bot.summaries import LOOKBACK, SummaryRefused, TeamSummary, build_team_summary, reports_of
+from cards.strings import say
+from cards.summary_card import build_summary_card
 
 logger = logging.getLogger(__name__)
 
 AUDIT_ACTION = "team_summary"
+DELIVERY_KIND = "summary"
+PLANNED_CURSOR = "summary-monthly"  # when the monthly summaries were last planned
+
+
+class Outbox(Protocol):
+    """Where planned proactive messages go: sent later, at most once per (kind, recipient, period)."""
+
+    async def enqueue(
+        self,
+        kind: str,
+        recipient_id: str,
+        period: str,
+        due_at: datetime,
+        card: dict[str, object],
+        summary_text: str,
+    ) -> bool: ...
 
 
 class TeamSummaries:
@@ -24,8 +44,9 @@ class TeamSummaries:
         self._include_indirect = include_indirect_reports
         self._clock = clock
 
-    async def summarize(self, requester_id: str) -> TeamSummary | SummaryRefused:
-        """The requester's team summary, or a refusal when they manage no one; audited either way."""
+    async def summarize(self, requester_id: str, monthly: bool = False) -> TeamSummary | SummaryRefused:
+        """The requester's team summary, or a refusal when they manage no one; audited either way
+        (`monthly`: built for their subscription rather than asked for)."""
         now = self._clock()
         people = await self._store.people()
         team = reports_of(requester_id, people, self._include_indirect)
@@ -34,6 +55,8 @@ class TeamSummaries:
         detail: dict[str, object] = {"requester": requester_id, "granted": granted}
         if not granted:
             detail["reason"] = "manages_no_one"
+        if monthly:
+            detail["via"] = "monthly"
         await self._store.record_audit(AUDIT_ACTION, detail, now)
         if not granted:
             return SummaryRefused(requester_id, "manages_no_one")
@@ -57,3 +80,28 @@ class TeamSummaries:
 
     async def unsubscribe(self, manager_id: str) -> bool:
         return await self._store.unsubscribe_summary(manager_id)
+
+    async def plan_monthly(self, outbox: Outbox) -> int:
+        """Plan this month's summary for every subscriber, once a month; return how many were planned.
+
+        Idempotent: the outbox keeps one message per (kind, manager, month), and the cursor spares the work
+        of building summaries again once this month's are planned. A subscriber who no longer manages
+        anyone gets nothing (the refusal is audited)."""
+        now = self._clock()
+        month = f"{now:%Y-%m}"
+        last = await self._store.cursor(PLANNED_CURSOR)
+        if last is not None and f"{last:%Y-%m}" == month:
+            return 0
+        planned = 0
+        for manager_id, stored_language in (await self._store.summary_subscriptions()).items():
+            language: Language = "fi" if stored_language == "fi" else "en"
+            summary = await self.summarize(manager_id, monthly=True)
+            if isinstance(summary, SummaryRefused):
+                continue
+            card = build_summary_card(summary, language, subscribed=True)
+            text = say(language, "summary.monthly")
+            if await outbox.enqueue(DELIVERY_KIND, manager_id, month, now, dict(card), text):
+                planned += 1
+        await self._store.set_cursor(PLANNED_CURSOR, now)
+        logger.info("Planned %d monthly team summaries for %s", planned, month)
+        return planned

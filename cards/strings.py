@@ -250,6 +250,10 @@ _STRINGS: Final[dict[str, dict[Language, str]]] = {
         "fi": "Selvä: en lähetä enää kuukausittaisia tiimiyhteenvetoja. Voit silti pyytää sellaisen "
         "milloin vain.",
     },
+    "summary.monthly": {
+        "en": "Your monthly team summary: topics, open questions and people worth recognizing.",
+        "fi": "Kuukauden tiimiyhteenvetosi: aiheet, avoimet kysymykset ja huomionosoituksen arvoiset.",
+    },
     "summary.refused": {
         "en": "Team summaries are for managers, about their own team: I don't see anyone reporting to you "
         "in the directory, so I have no summary to show you. If that's wrong, your manager field in "

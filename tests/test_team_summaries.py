@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -110,3 +111,50 @@ async def test_only_the_person_pressing_subscribe_is_subscribed_and_only_if_they
     assert await loaded.summary_subscriptions() == {}
     reply = await bot.on_card_action(SUBSCRIBE_VERB, {"language": "en"}, None, None)
     assert reply.text == say("en", "identity.missing")
+
+
+@dataclass
+class FakeOutbox:
+    """The delivery outbox's planning side: one message per (kind, recipient, period), kept in a list."""
+
+    planned: list[tuple[str, str, str, datetime, dict[str, object], str]] = field(default_factory=list)
+
+    async def enqueue(
+        self,
+        kind: str,
+        recipient_id: str,
+        period: str,
+        due_at: datetime,
+        card: dict[str, object],
+        summary_text: str,
+    ) -> bool:
+        if any(p[:3] == (kind, recipient_id, period) for p in self.planned):
+            return False
+        self.planned.append((kind, recipient_id, period, due_at, card, summary_text))
+        return True
+
+
+async def test_monthly_summaries_are_planned_once_a_month_for_each_subscriber(loaded: Store) -> None:
+    await loaded.subscribe_summary(MANAGER, "fi", NOW)
+    await loaded.subscribe_summary(REPORT, "en", NOW)  # since stopped managing anyone: nothing is sent
+    outbox = FakeOutbox()
+    use_case = summaries(loaded)
+    assert await use_case.plan_monthly(outbox) == 1
+    assert await use_case.plan_monthly(outbox) == 0, "a second run (or replica) this month plans nothing"
+    [(kind, recipient, period, due_at, card, text)] = outbox.planned
+    assert (kind, recipient, period, due_at) == ("summary", MANAGER, f"{NOW:%Y-%m}", NOW)
+    assert card["actions"][0]["verb"] == UNSUBSCRIBE_VERB  # type: ignore[index]
+    assert text == say("fi", "summary.monthly")
+    vias = [
+        (d["requester"], d["granted"], d.get("via")) for _, _, d in await loaded.audit_entries(AUDIT_ACTION)
+    ]
+    assert vias == [(MANAGER, True, "monthly"), (REPORT, False, "monthly")]
+
+
+async def test_next_month_is_planned_again(loaded: Store) -> None:
+    await loaded.subscribe_summary(MANAGER, "en", NOW)
+    outbox = FakeOutbox()
+    assert await summaries(loaded).plan_monthly(outbox) == 1
+    later = TeamSummaries(loaded, include_indirect_reports=False, clock=lambda: NOW + timedelta(days=31))
+    assert await later.plan_monthly(outbox) == 1
+    assert [p[2] for p in outbox.planned] == [f"{NOW:%Y-%m}", f"{NOW + timedelta(days=31):%Y-%m}"]
