@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from bot.model import Message, Person
-from bot.signals import TopicTrend, emerging_people, find_questions, thread_roots, topic_trends
+from bot.signals import TopicTrend, emerging_people, find_questions, is_question, thread_roots, topic_trends
 from bot.text import snippet, terms
 
 MIN_GROUP = 3  # fewer people than this behind an aggregate would single someone out
@@ -43,6 +43,7 @@ _THANKS = ("thank", "thanks", "thx", "kiitos", "kiitti", "kiitoksia", "kiitokset
 SNIPPET_CHARS = 150
 _MIN_DOMAIN_OWNERSHIP = 0.3  # and a domain word is one the team writes most of the uses of
 _QUESTION_DOMAIN_TERMS = 2  # a question is in the team's domain when it shares two of its words
+_MIN_QUESTIONS_PER_TOPIC = 3  # a team topic is something people asked about, in three questions or more
 _MIN_LIFT = 1.5  # a team topic is a word the team uses clearly more than the organization does
 
 RefusalReason = Literal["manages_no_one"]
@@ -331,10 +332,28 @@ class _Builder:
         at least MIN_GROUP members wrote about."""
         trends = self._trends(self.period_days, MAX_TOPICS * 5)
         authors, lift, _ = self._distinctive({t.term for t in trends}, self.since)
+        asked = self._asked_about({t.term for t in trends}, self.now - timedelta(days=2 * self.period_days))
         shared = [
-            t for t in trends if len(authors[t.term]) >= MIN_GROUP and lift.get(t.term, 0.0) >= _MIN_LIFT
+            t
+            for t in trends
+            if len(authors[t.term]) >= MIN_GROUP
+            and lift.get(t.term, 0.0) >= _MIN_LIFT
+            and asked[t.term] >= _MIN_QUESTIONS_PER_TOPIC
         ]
         return tuple(Topic(t.label, t.current, t.previous) for t in shared[:MAX_TOPICS])
+
+    def _asked_about(self, wanted: set[str], since: datetime) -> Counter[str]:
+        """How many questions (thread roots) since `since` use each wanted term: a topic is something
+        people ask about, not a word that runs through answers (code, "shows", "add")."""
+        asked: Counter[str] = Counter()
+        for message in self.writing:
+            if (
+                message.is_root
+                and message.created_at >= since
+                and is_question(f"{message.subject or ''} {message.text}")
+            ):
+                asked.update(self.terms_of(message) & wanted)
+        return asked
 
     def _domain(self) -> dict[str, str]:
         """The team's domain: the words it wrote about distinctively over a quarter, stem → label."""
