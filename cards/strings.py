@@ -220,8 +220,8 @@ _STRINGS: Final[dict[str, dict[Language, str]]] = {
     },
     "summary.recognitions.title": {"en": "Worth recognizing", "fi": "Huomionosoituksen arvoisia"},
     "summary.recognitions.item": {
-        "en": "Colleagues thanked **{name}** for help with {topics}.",
-        "fi": "Kollegat kiittivät henkilöä **{name}** avusta: {topics}.",
+        "en": "Colleagues appreciated **{name}**'s help with {topics}.",
+        "fi": "Kollegat arvostivat apua, jota **{name}** antoi: {topics}.",
     },
     "summary.people.none": {
         "en": "No one to highlight this month among those who allow being shown.",
