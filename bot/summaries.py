@@ -43,6 +43,7 @@ _THANKS = ("thank", "thanks", "thx", "kiitos", "kiitti", "kiitoksia", "kiitokset
 SNIPPET_CHARS = 150
 _MIN_DOMAIN_OWNERSHIP = 0.3  # and a domain word is one the team writes most of the uses of
 _QUESTION_DOMAIN_TERMS = 2  # a question is in the team's domain when it shares two of its words
+_MIN_TOPIC_OWNERSHIP = 0.3
 _MIN_QUESTIONS_PER_TOPIC = 3  # a team topic is something people asked about, in three questions or more
 _MIN_LIFT = 1.5  # a team topic is a word the team uses clearly more than the organization does
 
@@ -331,13 +332,14 @@ class _Builder:
         """The team's own topics this period: words it uses far more than the organization does, which
         at least MIN_GROUP members wrote about."""
         trends = self._trends(self.period_days, MAX_TOPICS * 5)
-        authors, lift, _ = self._distinctive({t.term for t in trends}, self.since)
+        authors, lift, ownership = self._distinctive({t.term for t in trends}, self.since)
         asked = self._asked_about({t.term for t in trends}, self.now - timedelta(days=2 * self.period_days))
         shared = [
             t
             for t in trends
             if len(authors[t.term]) >= MIN_GROUP
             and lift.get(t.term, 0.0) >= _MIN_LIFT
+            and ownership.get(t.term, 0.0) >= _MIN_TOPIC_OWNERSHIP
             and asked[t.term] >= _MIN_QUESTIONS_PER_TOPIC
         ]
         return tuple(Topic(t.label, t.current, t.previous) for t in shared[:MAX_TOPICS])
