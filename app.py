@@ -12,6 +12,7 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any, TextIO
 
+import aiohttp
 from aiohttp import web
 
 from bot.bootstrap import (
@@ -23,6 +24,7 @@ from bot.bootstrap import (
     utc_now,
 )
 from bot.commands import WhoKnows, parse_command
+from bot.delivery import Delivery, DeliveryOptions
 from bot.expert_finder import ExpertAnswer
 from bot.graph.client import GraphError
 from bot.graph_import import import_file, import_json_lines
@@ -31,6 +33,7 @@ from bot.model import Language
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store import StoreError
 from bot.summaries import SummaryRefused, TeamSummary
+from bot.teams.proactive import TeamsSender
 from bot.web import create_app
 from cards.strings import say
 
@@ -76,7 +79,12 @@ def serve(settings: Settings) -> None:
 
     async def application() -> web.Application:
         resources = AsyncExitStack()
-        app = create_app(await resources.enter_async_context(open_services(settings)))
+        services = await resources.enter_async_context(open_services(settings))
+        # Closed after the app's jobs stop (on_cleanup runs after cleanup_ctx), so sends in flight finish.
+        session = await resources.enter_async_context(aiohttp.ClientSession())
+        sender = TeamsSender(services.store, session, settings, utc_now)
+        delivery = Delivery(services.store, sender, DeliveryOptions.from_settings(settings), utc_now)
+        app = create_app(services, delivery)
 
         async def close_services(_: web.Application) -> None:
             await resources.aclose()

@@ -20,6 +20,8 @@ For each site under ../shared/data/stackexchange/ (read in place, never copied):
 4. The figures. MRR, P@1, nDCG@10 (binary) and R@5 per site and over all queries; the "rising" slice
    (the accepted answerer had at most 3 answers before the cutoff) with MRR and R@5 for the three systems
    and the expected value of a random order, computed exactly.
+5. The demo tenant (unless `--no-demo`): recall@3 of each topic's experts for "who knows {topic}?" in English,
+   in Finnish and by acronym, and whether its rising people are marked rising.
 
 `--check-cli N` also runs the real `python app.py import` and `python app.py ask - --json --as ASKER` on a
 fresh store for the first N queries of each site and fails unless their top people and scores are those of
@@ -50,6 +52,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bot.commands import WhoKnows, parse_command
+from bot.demo import GROUND_TRUTH, write_demo_tenant
+from bot.demo.tenant import DEFAULT_NOW
 from bot.expert_finder import ExpertFinder
 from bot.graph_import import import_file
 from bot.store import Store
@@ -837,6 +841,75 @@ def check_cli(tenant_path: Path, workdir: Path, queries: Sequence[Query]) -> dic
     return {"queries": len(queries), "mismatches": mismatches}
 
 
+# --- The demo tenant -----------------------------------------------------------------------------------
+
+DEMO_TOP = 3
+# Short names the demo's people use for a topic (its own term lists hold them): the learned synonyms must
+# lead these to the topic's experts.
+DEMO_ACRONYMS = {"kubernetes": "k8s", "terraform": "IaC", "azure_devops": "ADO", "accessibility": "a11y"}
+
+
+def demo_queries() -> list[tuple[str, str, frozenset[str]]]:
+    """(topic key, question, experts) for each topic asked in English, in Finnish, and by acronym."""
+    queries = []
+    for topic in GROUND_TRUTH.topics:
+        experts = frozenset(topic.experts)
+        queries.append((topic.key, f"who knows {topic.name}?", experts))
+        queries.append((topic.key, f"kuka osaa {topic.name_fi}?", experts))
+        if topic.key in DEMO_ACRONYMS:
+            queries.append((topic.key, f"who knows {DEMO_ACRONYMS[topic.key]}?", experts))
+    return queries
+
+
+async def run_demo(workdir: Path) -> dict[str, Any]:
+    """Recall@3 of the demo tenant's experts, and which rising people are marked rising on their topic."""
+    path = workdir / "demo.jsonl"
+    write_demo_tenant(path, now=DEFAULT_NOW)
+    store = await Store.open(f"sqlite:///{workdir / 'demo.db'}")
+    try:
+        await store.load_stop_list(b"seula-bench-expertise-eval")
+        await import_file(store, path)
+        finder = ExpertFinder(store, clock=lambda: DEFAULT_NOW)
+        rows = []
+        for key, question, experts in demo_queries():
+            answer = await finder.find(ask_topic(question), question, None, DEMO_TOP)
+            top = [expert.person_id for expert in answer.experts]
+            found = len(experts.intersection(top))
+            rows.append(
+                {
+                    "topic": key,
+                    "question": question,
+                    "recall": found / min(DEMO_TOP, len(experts)),
+                    "top": [expert.name for expert in answer.experts],
+                    "rising_marked": [expert.name for expert in answer.experts if _is_rising(expert)],
+                }
+            )
+        rising_topics = [t for t in GROUND_TRUTH.topics if t.rising]
+        rising_found = 0
+        for topic in rising_topics:
+            answer = await finder.find(topic.name, topic.name, None, ENGINE_LIMIT)
+            marked = {expert.person_id for expert in answer.experts if _is_rising(expert)}
+            rising_found += bool(marked.intersection(topic.rising))
+        marks = 0
+        for topic in GROUND_TRUTH.topics:
+            top5 = await finder.find(topic.name, topic.name, None, 5)
+            marks += sum(_is_rising(expert) for expert in top5.experts)
+    finally:
+        await store.close()
+    return {
+        "recall@3": mean(row["recall"] for row in rows),
+        "queries": len(rows),
+        "misses": [row for row in rows if row["recall"] < 1],
+        "rising_topics": len(rising_topics),
+        "rising_marked_on_their_topic": rising_found,
+        "marked_rising_in_top5": marks,
+    }
+
+
+def _is_rising(expert: Any) -> bool:
+    return bool(getattr(expert, "rising", False))
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -1024,6 +1097,15 @@ def print_table(report: Mapping[str, Any]) -> None:
         f"{goal['best_baseline_mrr']:.3f} = {goal['ratio']:.2f}x (95% paired bootstrap {low:.2f}–{high:.2f}; "
         f"target {goal['target_ratio']}x): {'MET' if goal['met'] else 'NOT MET'}"
     )
+    demo = report.get("demo")
+    if demo:
+        print(
+            f"Demo tenant: recall@{DEMO_TOP} {demo['recall@3']:.3f} over {demo['queries']} questions; rising "
+            f"people marked on their topic {demo['rising_marked_on_their_topic']}/{demo['rising_topics']}, "
+            f"{demo['marked_rising_in_top5']} marks in all topics' top 5"
+        )
+        for miss in demo["misses"]:
+            print(f"  miss {miss['recall']:.2f}: {miss['question']} -> {', '.join(miss['top'])}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1047,6 +1129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--json", action="store_true", help="print everything as one JSON object")
     parser.add_argument("--workdir", type=Path, help="where tenants and stores go (default: a temp dir)")
+    parser.add_argument("--no-demo", action="store_true", help="skip the demo tenant's recall@3")
     arguments = parser.parse_args(argv)
     if not 0 < arguments.cutoff_quantile < 1:
         parser.error("--cutoff-quantile must be between 0 and 1")
@@ -1059,7 +1142,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except BenchError as error:
             print(f"expertise_eval: {error}", file=sys.stderr)
             return 1
+        demo = None if arguments.no_demo else asyncio.run(run_demo(workdir))
     report = report_json(runs, arguments)
+    report["demo"] = demo
     if arguments.json:
         print(json.dumps(report, ensure_ascii=False, indent=1))
     else:

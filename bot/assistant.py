@@ -12,9 +12,12 @@ from bot.commands import (
     ForgetMe,
     Help,
     HideMe,
+    HideTopic,
     MyProfile,
+    SetAudience,
     SetNudges,
     ShowMe,
+    ShowTopic,
     TeamSummary,
     Unknown,
     WhoKnows,
@@ -27,11 +30,11 @@ from bot.model import Language
 from bot.store import Store
 from bot.summaries import SummaryRefused
 from bot.team_summaries import TeamSummaries
-from cards.elements import Element
+from cards.elements import Element, escape_markdown
 from cards.expert_card import MORE_VERB, build_expert_card
 from cards.forget_card import FORGET_VERB, build_forget_card
 from cards.help_card import build_help_card
-from cards.profile_card import build_profile_card
+from cards.profile_card import VISIBILITY_VERB, build_profile_card
 from cards.strings import say
 from cards.summary_card import SUBSCRIBE_VERB, UNSUBSCRIBE_VERB, build_summary_card
 from cards.welcome_card import build_welcome_card
@@ -97,13 +100,10 @@ class Assistant:
                 return await self._answer(answer, language)
             case Help():
                 return Reply(card=self._help(language))
-            case HideMe() | ShowMe():
+            case HideMe() | ShowMe() | HideTopic() | ShowTopic() | SetAudience():
                 if not incoming.user_id:
                     return Reply(text=say(language, "identity.missing"))
-                hidden = isinstance(command, HideMe)
-                await self._store.set_hidden(incoming.user_id, hidden)
-                await self._finder.refresh(force=True)
-                return Reply(text=say(language, "hidden.done" if hidden else "shown.done"))
+                return Reply(text=await self._choose(incoming.user_id, command, language))
             case TeamSummary():
                 if not incoming.user_id:
                     return Reply(text=say(language, "identity.missing"))
@@ -135,6 +135,14 @@ class Assistant:
                     topic, query if isinstance(query, str) else topic, user_id, self._max_experts, offset
                 )
                 return await self._answer(answer, language)
+        if verb == VISIBILITY_VERB:
+            # Like forgetting, a choice applies to the person pressing the button, never to an id in the data.
+            choice = _choice_from_card(data, language)
+            if choice is not None:
+                if not user_id:
+                    return Reply(text=say(language, "identity.missing"))
+                await self._choose(user_id, choice, language)
+                return await self._profile(user_id, language)
         if verb == FORGET_VERB and data.get("confirm") is True:
             # Only the person pressing the button is forgotten: never an id carried in the card's data.
             if not user_id:
@@ -165,12 +173,52 @@ class Assistant:
         """The greeting sent when Seula is installed."""
         return Reply(card=build_welcome_card(language))
 
+    async def _choose(
+        self,
+        person_id: str,
+        command: HideMe | ShowMe | HideTopic | ShowTopic | SetAudience,
+        language: Language,
+    ) -> str:
+        """Apply a visibility choice at once (the index's policy is rebuilt now); return the confirmation."""
+        reply: str
+        match command:
+            case HideMe():
+                await self._store.set_hidden(person_id, True)
+                reply = say(language, "hidden.done")
+            case ShowMe():
+                await self._store.set_hidden(person_id, False)
+                reply = say(language, "shown.done")
+            case HideTopic(topic=topic):
+                await self._store.hide_topic(person_id, topic)
+                reply = say(language, "hidden_topic.done", topic=escape_markdown(topic))
+            case ShowTopic(topic=topic):
+                shown = await self._store.show_topic(person_id, topic)
+                key = "shown_topic.done" if shown else "shown_topic.not_hidden"
+                reply = say(language, key, topic=escape_markdown(topic))
+            case SetAudience(team_only=True):
+                await self._store.set_team_only(person_id, True)
+                reply = say(language, "team_only.done")
+            case SetAudience(team_only=False):
+                # "Show me to everyone" is also a "show me": the person asked to be found.
+                await self._store.set_team_only(person_id, False)
+                await self._store.set_hidden(person_id, False)
+                reply = say(language, "everyone.done")
+        await self._finder.refresh(force=True)
+        return reply
+
     async def _profile(self, person_id: str, language: Language) -> Reply:
         topics = await self._finder.topics_of(person_id)
         since = self._clock() - SUGGESTIONS_SHOWN
         suggested = [(topic, times) for topic, times, _ in await self._store.suggestions_of(person_id, since)]
-        hidden = self._finder.is_hidden(person_id)
-        return Reply(card=build_profile_card(topics, suggested, hidden, language))
+        policy = await self._finder.visibility()
+        card = build_profile_card(
+            topics,
+            suggested,
+            policy.choices_of(person_id),
+            language,
+            opt_in_default=policy.default == "opt-in",
+        )
+        return Reply(card=card)
 
     async def _team_summary(self, requester_id: str, language: Language) -> Reply:
         summary = await self._summaries.summarize(requester_id)
@@ -204,3 +252,15 @@ class Assistant:
     @staticmethod
     def _not_yet(feature: str, language: Language) -> Reply:
         return Reply(text=say(language, "not_yet", feature=say(language, feature)))
+
+
+def _choice_from_card(data: Mapping[str, Any], language: Language) -> ShowMe | ShowTopic | SetAudience | None:
+    """The undo a profile card button asks for, or None when its data is malformed."""
+    choice, topic = data.get("choice"), data.get("topic")
+    if choice == "show":
+        return ShowMe(language)
+    if choice == "everyone":
+        return SetAudience(False, language)
+    if choice == "show_topic" and isinstance(topic, str) and 0 < len(topic.strip()) <= 200:
+        return ShowTopic(topic, language)
+    return None

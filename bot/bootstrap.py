@@ -17,8 +17,8 @@ from bot.demo import write_demo_tenant
 from bot.expert_finder import ExpertFinder
 from bot.graph.client import connect
 from bot.graph.sync import GraphSync, Progress, SyncOptions
-from bot.graph.throttle import RateLimiter
 from bot.graph_import import ImportReport, import_file
+from bot.ratelimit import RateLimiter
 from bot.settings import Settings
 from bot.store import Store
 from bot.team_summaries import TeamSummaries
@@ -63,8 +63,13 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     store = await Store.open(settings.database_url)
     try:
         await store.load_stop_list(await asyncio.to_thread(secret_key, settings))
-        finder = ExpertFinder(store, clock=utc_now)
-        summaries = TeamSummaries(store, settings.summary_include_indirect_reports, clock=utc_now)
+        finder = ExpertFinder(store, clock=utc_now, visibility_default=settings.visibility_default)
+        summaries = TeamSummaries(
+            store,
+            settings.summary_include_indirect_reports,
+            clock=utc_now,
+            visibility_default=settings.visibility_default,
+        )
         assistant = Assistant(
             store, finder, summaries, settings.max_experts, settings.default_language, clock=utc_now
         )

@@ -22,9 +22,12 @@ __all__ = [
     "ForgetMe",
     "Help",
     "HideMe",
+    "HideTopic",
     "MyProfile",
+    "SetAudience",
     "SetNudges",
     "ShowMe",
+    "ShowTopic",
     "TeamSummary",
     "Unknown",
     "WhoKnows",
@@ -77,6 +80,30 @@ class ShowMe:
 
 
 @dataclass(frozen=True, slots=True)
+class HideTopic:
+    """Never suggest the asker for `topic` (as written; matched by its stems, as search matches)."""
+
+    topic: str
+    language: Language
+
+
+@dataclass(frozen=True, slots=True)
+class ShowTopic:
+    """Undo HideTopic for `topic`."""
+
+    topic: str
+    language: Language
+
+
+@dataclass(frozen=True, slots=True)
+class SetAudience:
+    """Show the asker only to their own team (`team_only`), or to everyone their other choices allow."""
+
+    team_only: bool
+    language: Language
+
+
+@dataclass(frozen=True, slots=True)
 class ForgetMe:
     """Erase everything held about the asker."""
 
@@ -100,7 +127,18 @@ class Unknown:
 
 
 Command: TypeAlias = (
-    WhoKnows | Help | TeamSummary | MyProfile | HideMe | ShowMe | ForgetMe | SetNudges | Unknown
+    WhoKnows
+    | Help
+    | TeamSummary
+    | MyProfile
+    | HideMe
+    | ShowMe
+    | HideTopic
+    | ShowTopic
+    | SetAudience
+    | ForgetMe
+    | SetNudges
+    | Unknown
 )
 
 
@@ -110,6 +148,14 @@ def _nudges_on(language: Language) -> SetNudges:
 
 def _nudges_off(language: Language) -> SetNudges:
     return SetNudges(False, language)
+
+
+def _team_only(language: Language) -> SetAudience:
+    return SetAudience(True, language)
+
+
+def _everyone(language: Language) -> SetAudience:
+    return SetAudience(False, language)
 
 
 # --- Fixed phrases: the whole message, after normalisation -----------------------------------------------
@@ -165,6 +211,23 @@ _PHRASES: tuple[tuple[Callable[[Language], Command], Language, tuple[str, ...]],
         "näytä minut", "näytä mut", "ehdota minua", "ehdota minua taas", "ehdota minua uudelleen",
         "palauta minut", "ota minut takaisin",
     )),
+    (_team_only, "en", (
+        "show me only to my team", "only show me to my team", "show me to my team only", "show me to my team",
+        "only my team", "my team only", "team only", "only to my team", "suggest me only to my team",
+        "only suggest me to my team", "hide me outside my team", "hide me from other teams",
+    )),
+    (_team_only, "fi", (
+        "näytä minut vain tiimilleni", "näytä minut vain omalle tiimilleni", "näytä mut vain tiimilleni",
+        "näytä minut tiimilleni", "vain tiimilleni", "vain omalle tiimilleni", "ehdota minua vain tiimilleni",
+        "piilota minut muilta tiimeiltä",
+    )),
+    (_everyone, "en", (
+        "show me to everyone", "show me to everybody", "show me to all", "suggest me to everyone",
+        "visible to everyone", "show me to everyone again", "not only my team",
+    )),
+    (_everyone, "fi", (
+        "näytä minut kaikille", "näytä mut kaikille", "ehdota minua kaikille", "näytä minut taas kaikille",
+    )),
     (ForgetMe, "en", (
         "forget me", "forget everything about me", "delete my data", "delete all my data", "delete me",
         "delete everything about me", "erase my data", "erase me", "remove my data",
@@ -195,6 +258,23 @@ _PHRASES: tuple[tuple[Callable[[Language], Command], Language, tuple[str, ...]],
 _FIXED: dict[str, tuple[Callable[[Language], Command], Language]] = {
     phrase: (build, language) for build, language, phrases in _PHRASES for phrase in phrases
 }
+
+
+# --- Hide me from X / show me for X: per-topic visibility, the topic after the form -------------------------
+
+_HIDE_TOPIC_EN = (
+    r"(?:hide me|don'?t suggest me|do not suggest me|stop suggesting me|never suggest me|exclude me|"
+    r"don'?t recommend me|do not recommend me) (?:from|for|on|about|in)(?: the topic| topic)?"
+)
+_SHOW_TOPIC_EN = (
+    r"(?:show me|unhide me|suggest me|include me)(?: again)? (?:for|on|about|in)(?: the topic| topic)?|"
+    r"unhide me from|unhide(?: the topic| topic)?"
+)
+_TOPIC_WORD_FI = r"(?:aiheesta|aiheessa|aiheelta|aiheelle|asiassa|asiasta|aiheen)"
+_HIDE_TOPIC_FI = (
+    rf"(?:piilota minut|piilota mut|älä ehdota minua|älä ehdota mua|älä suosittele minua) {_TOPIC_WORD_FI}"
+)
+_SHOW_TOPIC_FI = rf"(?:näytä minut|näytä mut|ehdota minua)(?: taas| uudelleen| jälleen)? {_TOPIC_WORD_FI}"
 
 
 # --- Who knows X: a form that starts the message, then the topic -------------------------------------------
@@ -284,6 +364,14 @@ _WHO_KNOWS: tuple[tuple[re.Pattern[str], Language], ...] = (
         ),
         "fi",
     ),
+)
+
+_TOPIC_NOUN = re.compile(r" (?:topic|aihe)$", re.IGNORECASE)  # "hide me from the kubernetes topic"
+_TOPIC_CHOICES: tuple[tuple[re.Pattern[str], Callable[[str, Language], Command], Language], ...] = (
+    (_form(_HIDE_TOPIC_EN), HideTopic, "en"),
+    (_form(_SHOW_TOPIC_EN), ShowTopic, "en"),
+    (_form(_HIDE_TOPIC_FI), HideTopic, "fi"),
+    (_form(_SHOW_TOPIC_FI), ShowTopic, "fi"),
 )
 
 # Words that say what kind of help is asked for, not about what: a topic of only these names nothing.
@@ -415,6 +503,11 @@ def parse_command(text: str, locale: str | None = None) -> Command:
     if fixed is not None:
         build, language = fixed
         return build(language)
+    for choice, build_choice, language in _TOPIC_CHOICES:
+        match = choice.fullmatch(core)
+        if match:
+            topic = _topic(_TOPIC_NOUN.sub("", match.group("topic")), language)
+            return build_choice(topic, language) if _names_something(topic) else Unknown(cleaned, language)
     for pattern, language in _WHO_KNOWS:
         match = pattern.fullmatch(core)
         if match:

@@ -7,14 +7,17 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.expertise import ExpertIndex, ExpertMatch, PersonTopic
 from bot.model import Person
 from bot.store import Store
 from bot.text import terms
+from bot.visibility import VisibilityDefault, VisibilityPolicy
 
 logger = logging.getLogger(__name__)
+
+LOAD_WINDOW = timedelta(days=7)  # suggestions this recent spread the load among near-equal people
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class ExpertFinder:
         clock: Callable[[], datetime],
         recheck_seconds: float = 10.0,
         monotonic: Callable[[], float] = time.monotonic,
+        visibility_default: VisibilityDefault = "visible",
     ) -> None:
         self._store = store
         self._clock = clock
@@ -49,7 +53,9 @@ class ExpertFinder:
         self._monotonic = monotonic
         self._index: ExpertIndex | None = None
         self._people: dict[str, Person] = {}
-        self._hidden: frozenset[str] = frozenset()
+        self._visibility_default: VisibilityDefault = visibility_default
+        self._policy = VisibilityPolicy(visibility_default, {}, {})
+        self._authors: frozenset[str] = frozenset()
         self._version: tuple[object, ...] | None = None
         self._checked_at = float("-inf")
         self._lock = asyncio.Lock()
@@ -67,8 +73,11 @@ class ExpertFinder:
             started = time.perf_counter()
             messages = [message async for message in self._store.iter_messages()]
             self._people = await self._store.people()
-            self._hidden = await self._store.hidden_people()
-            self._index = await asyncio.to_thread(ExpertIndex, messages)
+            self._policy = VisibilityPolicy(
+                self._visibility_default, await self._store.visibility_choices(), self._people
+            )
+            self._authors = frozenset(m.author_id for m in messages if m.author_id)
+            self._index = await asyncio.to_thread(ExpertIndex, messages, self._people)
             self._version = version
             logger.info(
                 "Expertise index built: %d messages, %d people in %.2f s",
@@ -83,19 +92,46 @@ class ExpertFinder:
         assert self._index is not None
         return self._index.topics_of(person_id, now=self._clock(), limit=limit)
 
+    async def visibility(self) -> VisibilityPolicy:
+        """The visibility policy over everyone's current choices (every output must ask it)."""
+        await self.refresh()
+        return self._policy
+
     def is_hidden(self, person_id: str) -> bool:
-        return person_id in self._hidden
+        """True when the person is shown to no one (hidden, or not opted in under the opt-in default)."""
+        return not self._policy.recognisable(person_id)
 
     async def find(
         self, topic: str, query: str, asker_id: str | None, limit: int, offset: int = 0
     ) -> ExpertAnswer:
-        """The people who best match `topic` (or, for a pasted question, its words), never the asker."""
+        """The people who best match `topic` (or, for a pasted question, its words), never the asker.
+
+        Only people the visibility policy lets the asker see for these words are ranked or counted, so
+        neither the total nor a later page ("show more") reveals anyone else.
+        """
         await self.refresh()
         assert self._index is not None
         query_terms = tuple(terms(topic)) or tuple(terms(query))
-        exclude = self._hidden | ({asker_id} if asker_id else frozenset())
+        # The index also searches what the organization writes for these words (k8s for Kubernetes), so a
+        # topic someone hid must be checked against those words too.
+        learned = tuple(
+            word for term in query_terms for words in self._index.synonyms_of(term) for word in words
+        )
+        exclude = self._policy.excluded(self._authors, asker_id, query_terms + learned) | (
+            {asker_id} if asker_id else frozenset()
+        )
+        now = self._clock()
+        # Suggestions for this very topic are left out, so "Show more people" pages through the same order
+        # even though the first page's people were just recorded as suggested.
+        recent = await self._store.suggestion_counts(since=now - LOAD_WINDOW, other_than=topic)
         total, matches = self._index.search(
-            query_terms, now=self._clock(), exclude=exclude, people=self._people, limit=limit, offset=offset
+            query_terms,
+            now=now,
+            exclude=exclude,
+            people=self._people,
+            limit=limit,
+            offset=offset,
+            recent_suggestions=recent,
         )
         return ExpertAnswer(
             query=query, topic=topic, terms=query_terms, experts=tuple(matches), offset=offset, total=total

@@ -51,10 +51,20 @@ MANIFEST_COMMANDS: tuple[ManifestCommand, ...] = (
     ManifestCommand("kuka osaa", "Etsi kollegat, jotka osaavat aiheen, esim. kuka osaa kubernetes", "fi"),
     ManifestCommand("help", "What Seula can do and how to opt out", "en"),
     ManifestCommand("apua", "Mitä Seula osaa ja miten jättäydyt pois", "fi"),
-    ManifestCommand("hide me", "Never suggest me to anyone (say show me to undo)", "en"),
-    ManifestCommand("piilota minut", "Älä ehdota minua kenellekään (näytä minut peruu)", "fi"),
-    ManifestCommand("show me", "Suggest me again when colleagues ask who knows", "en"),
-    ManifestCommand("näytä minut", "Ehdota minua taas, kun kollegat kysyvät kuka osaa", "fi"),
+    # The menu holds 12 commands: the variants of hide me / show me are described inside them (the help card
+    # shows these descriptions, and tests/test_docs.py checks that every variant named here is understood).
+    ManifestCommand("hide me", "Never suggest me to anyone; or hide me from X: not for topic X", "en"),
+    ManifestCommand(
+        "piilota minut", "Älä ehdota minua kenellekään; tai piilota minut aiheesta X: ei aiheessa X", "fi"
+    ),
+    ManifestCommand(
+        "show me", "Suggest me again; or show me for X, show me only to my team, show me to everyone", "en"
+    ),
+    ManifestCommand(
+        "näytä minut",
+        "Ehdota minua taas; tai näytä minut aiheesta X, näytä minut vain tiimilleni, näytä minut kaikille",
+        "fi",
+    ),
     ManifestCommand(
         "what do you know about me",
         "Why Seula may suggest you: your topics, the evidence, where you were suggested",

@@ -120,3 +120,24 @@ class ChannelSync:
     rounds: int = 0
     pages: int = 0
     messages: int = 0
+
+
+DeliveryStatus = Literal["pending", "sent", "unreachable", "failed", "uncertain"]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One proactive message to one person, keyed by (kind, recipient, period): sent at most once."""
+
+    kind: str  # nudge, summary, ...
+    recipient_id: str  # Entra object id
+    period: str  # e.g. 2026-W48: the same kind, person and period is never sent twice
+    due_at: datetime
+    card: dict[str, object]  # the Adaptive Card
+    summary: str  # plain text: the notification preview and the fallback where cards don't render
+    id: int | None = None
+    status: DeliveryStatus = "pending"
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None  # a status code and error code, never a secret or a message body
+    sent_at: datetime | None = None

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 
 from bot.model import Language
+from bot.send_time import is_timezone
+from bot.visibility import VISIBILITY_DEFAULTS, VisibilityDefault
 
 T = TypeVar("T")
 
@@ -153,6 +155,45 @@ class Settings:
         "GRAPH_CHANNEL_RPS", "4", "Requests per second on one team or channel (Graph's limit is 4)."
     )
     max_experts: int = _setting("SEULA_MAX_EXPERTS", "5", "How many people an answer lists (1–8).")
+    visibility_default: VisibilityDefault = _setting(
+        "SEULA_VISIBILITY_DEFAULT",
+        "visible",
+        "`visible`: everyone may be suggested until they say hide me; `opt-in`: people are suggested only "
+        "after they say show me.",
+    )
+    delivery_max_rps: int = _setting(
+        "DELIVERY_MAX_RPS",
+        "30",
+        "Proactive messages (nudges, summaries) per second, in all (Teams allows a bot 30 per tenant; 1–50).",
+    )
+    delivery_concurrency: int = _setting(
+        "DELIVERY_CONCURRENCY", "8", "Proactive messages in flight at once (1–64)."
+    )
+    delivery_max_attempts: int = _setting(
+        "DELIVERY_MAX_ATTEMPTS",
+        "5",
+        "Attempts at a proactive message that fails with an unexpected error before it is given up (1–20). "
+        "Throttling (429) and gateway errors (412, 502, 504, timeouts) are retried longer.",
+    )
+    teams_service_url: str = _setting(
+        "TEAMS_SERVICE_URL",
+        "https://smba.trafficmanager.net/teams",
+        "Bot Framework service URL for opening a 1:1 chat with someone Seula has no conversation with, "
+        "when no conversation in their tenant tells a better one.",
+    )
+    nudge_weekday: int = _setting(
+        "NUDGE_WEEKDAY",
+        "mon",
+        "Weekday the weekly nudge is sent on, in each person's own timezone (mon–sun).",
+    )
+    nudge_hour: int = _setting(
+        "NUDGE_HOUR", "9", "Hour of the day (0–23, local to each person) the weekly nudge is sent at."
+    )
+    default_timezone: str = _setting(
+        "DEFAULT_TIMEZONE",
+        "Europe/Helsinki",
+        "IANA timezone for people whose Teams client hasn't reported one yet.",
+    )
     summary_include_indirect_reports: bool = _setting(
         "SUMMARY_INCLUDE_INDIRECT_REPORTS",
         "off",
@@ -249,6 +290,14 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: Path | 
         graph_max_rps=parse("graph_max_rps", _int_between(1, 200)),
         graph_channel_rps=parse("graph_channel_rps", _int_between(1, 4)),
         max_experts=parse("max_experts", _int_between(1, 8)),
+        visibility_default=parse("visibility_default", _choice(*VISIBILITY_DEFAULTS, fold=True)),
+        delivery_max_rps=parse("delivery_max_rps", _int_between(1, 50)),
+        delivery_concurrency=parse("delivery_concurrency", _int_between(1, 64)),
+        delivery_max_attempts=parse("delivery_max_attempts", _int_between(1, 20)),
+        teams_service_url=parse("teams_service_url", _https_or_loopback_url),
+        nudge_weekday=parse("nudge_weekday", _weekday),
+        nudge_hour=parse("nudge_hour", _int_between(0, 23)),
+        default_timezone=parse("default_timezone", _timezone),
         summary_include_indirect_reports=parse("summary_include_indirect_reports", _on_off),
     )
     _check_combinations(settings)
@@ -341,6 +390,24 @@ def _on_off(value: str) -> bool:
 
 def _optional_path(value: str) -> Path | None:
     return Path(value) if value else None
+
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _weekday(value: str) -> int:
+    """`mon`…`sun` (or the full English name) as Python's weekday number (Monday is 0)."""
+    key = value.lower()
+    for number, name in enumerate(_WEEKDAYS):
+        if key in (name, name[:3]):
+            return number
+    raise ValueError("expected one of mon, tue, wed, thu, fri, sat, sun")
+
+
+def _timezone(value: str) -> str:
+    if not is_timezone(value):
+        raise ValueError("expected an IANA timezone name like Europe/Helsinki")
+    return value
 
 
 def _database_url(value: str) -> str:

@@ -12,6 +12,7 @@ from typing import Protocol
 from bot.model import Language
 from bot.store import Store
 from bot.summaries import LOOKBACK, SummaryRefused, TeamSummary, build_team_summary, reports_of
+from bot.visibility import VisibilityDefault, VisibilityPolicy
 from cards.strings import say
 from cards.summary_card import build_summary_card
 
@@ -39,10 +40,17 @@ class Outbox(Protocol):
 class TeamSummaries:
     """Team summaries for managers, about their own reports only; every request is audited."""
 
-    def __init__(self, store: Store, include_indirect_reports: bool, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        include_indirect_reports: bool,
+        clock: Callable[[], datetime],
+        visibility_default: VisibilityDefault = "visible",
+    ) -> None:
         self._store = store
         self._include_indirect = include_indirect_reports
         self._clock = clock
+        self._visibility_default = visibility_default
 
     async def summarize(self, requester_id: str, monthly: bool = False) -> TeamSummary | SummaryRefused:
         """The requester's team summary, or a refusal when they manage no one; audited either way
@@ -60,7 +68,9 @@ class TeamSummaries:
         await self._store.record_audit(AUDIT_ACTION, detail, now)
         if not granted:
             return SummaryRefused(requester_id, "manages_no_one")
-        hidden = await self._store.hidden_people()
+        # Who may not be shown: those who said hide me and, under the opt-in default, who never said show me.
+        policy = VisibilityPolicy(self._visibility_default, await self._store.visibility_choices(), people)
+        hidden = await self._store.hidden_people() | {p for p in people if not policy.recognisable(p)}
         messages = [m async for m in self._store.iter_messages(since=now - LOOKBACK)]
         return await asyncio.to_thread(build_team_summary, requester_id, team, messages, people, hidden, now)
 

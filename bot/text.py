@@ -212,6 +212,7 @@ class _Rule:
     after: str = _ANY
     min_stem: int = _MIN_STEM
     undouble: bool = False  # running → runn → run
+    not_after: tuple[str, ...] = ()  # endings of what stays that veto the rule
 
 
 def _rules() -> tuple[_Rule, ...]:
@@ -225,6 +226,9 @@ def _rules() -> tuple[_Rule, ...]:
         # Plural i, or the i a consonant-final name takes: pilvipalveluissa, Kubernetesissa, SAPissa.
         # Four letters of ending are Finnish beyond doubt, so a three-letter name may remain.
         *(_Rule("i" + ending, min_stem=3) for ending in plural_cases),
+        # -us/-ys nouns take -kse- before an ending: sopimukset, sopimuksen, vastauksia → sopimus, vastaus.
+        _Rule("kset", "s", after="uyoö"),
+        _Rule("kse", "s", after="uyoö"),
         _Rule("ita"),
         _Rule("itä"),
         _Rule("ien"),
@@ -238,7 +242,10 @@ def _rules() -> tuple[_Rule, ...]:
         _Rule("tä", after=_CONSONANTS),
         *(_Rule(vowel + "n", after=vowel) for vowel in "aeiouyäö"),  # illative: Jiraan, Azureen
         _Rule("n", after=_VOWELS),  # genitive: tietoturvan, Kubernetesin → kubernetesi
-        _Rule("t", after=_VOWELS),  # plural: pilvipalvelut
+        # Plural: pilvipalvelut. Not after a consonant and a or e, nor "ea": English wallet, testnet, format
+        # and the -ate verbs (delegated, created) keep their t. Finnish -Cet plurals (palvelimet) don't meet
+        # their base form by losing it anyway, and -Cat plurals (ohjelmat) still meet it as a prefix variant.
+        _Rule("t", after=_VOWELS, not_after=("ea", *(c + v for c in _CONSONANTS for v in "ae"))),
         _Rule("a", after=_VOWELS),  # partitive: tietoturvaa, pilvipalvelua
         _Rule("ä", after=_VOWELS),
         _Rule("nsa"),  # possessives: tiiminsä, tiimimme, tiiminne
@@ -302,6 +309,8 @@ def _step(token: str) -> str:
         base = token[: len(token) - len(rule.suffix)]
         if len(base) < rule.min_stem or (rule.after and base[-1] not in rule.after):
             continue
+        if base.endswith(rule.not_after):
+            continue
         if rule.undouble and len(base) > 3 and base[-1] == base[-2] and base[-1] in "bdgkmnprt":
             base = base[:-1]  # not l, s or z: "installing" is "install", "planning" is "plan"
         return base + rule.replacement
@@ -318,8 +327,16 @@ def stem(token: str) -> str:
     while True:  # to a fixed point, so every form of a word ends at the same key whatever its path
         stripped = _step(current)
         if stripped == current:
-            return current
+            break
         current = stripped
+    # English drops a silent final e before -ed and -ing (stake, staked, staking; configure, configured), so
+    # the base form drops it too; only where nothing else would strip the rest, which keeps stem idempotent
+    # and "pipeline" from becoming a Finnish genitive ("pipelin").
+    if len(current) > _MIN_STEM and current[-1] == "e" and current[-2] in _CONSONANTS:
+        shorter = current[:-1]
+        if _step(shorter) == shorter:
+            return shorter
+    return current
 
 
 def terms(text: str) -> list[str]:

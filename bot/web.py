@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.bootstrap import Services, load_demo_tenant_if_empty, open_graph_sync, purge_expired, utc_now
+from bot.delivery import Delivery
 from bot.teams.endpoint import MAX_ACTIVITY_BYTES, TeamsEndpoint
 
 logger = logging.getLogger(__name__)
@@ -25,13 +26,18 @@ class Readiness:
 
 _STARTUP_GRACE_SECONDS = 5.0
 SYNC_PASS_SECONDS = 3600.0
+DELIVERY_INTERVAL_SECONDS = 30.0
 
 services_key = web.AppKey("services", Services)
 readiness_key = web.AppKey("readiness", Readiness)
+delivery_key = web.AppKey("delivery", Delivery)
 
 
-def create_app(services: Services) -> web.Application:
-    """The web application for the given services (the composition root builds those)."""
+def create_app(services: Services, delivery: Delivery | None = None) -> web.Application:
+    """The web application for the given services (the composition root builds those).
+
+    With a `delivery`, the `delivery` job sends due proactive messages every 30 seconds.
+    """
     app = web.Application(client_max_size=MAX_ACTIVITY_BYTES)
     app[services_key] = services
     app[readiness_key] = Readiness()
@@ -42,7 +48,49 @@ def create_app(services: Services) -> web.Application:
     if services.settings.graph_configured:
         app.cleanup_ctx.append(_scheduled_sync)
     app.cleanup_ctx.append(_retention)
+    if delivery is not None:
+        app[delivery_key] = delivery
+        app.cleanup_ctx.append(_delivery_job)
+        app.cleanup_ctx.append(_summary_planning)
     return app
+
+
+async def _summary_planning(app: web.Application) -> AsyncIterator[None]:
+    """The `summary-planning` job: hourly, plan this month's team summaries for subscribed managers (the
+    first run in a month does the work; the outbox sends each once, whatever the number of replicas)."""
+    services, delivery = app[services_key], app[delivery_key]
+
+    async def loop() -> None:
+        while True:
+            try:
+                await services.summaries.plan_monthly(delivery)
+            except Exception:
+                logger.exception("Planning the monthly team summaries failed; it runs again in an hour")
+            await asyncio.sleep(SYNC_PASS_SECONDS)
+
+    task = asyncio.create_task(loop(), name="summary-planning")
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+async def _delivery_job(app: web.Application) -> AsyncIterator[None]:
+    """The `delivery` job: every 30 s, send the outbox items that are due (nudges, summaries)."""
+    delivery = app[delivery_key]
+
+    async def loop() -> None:
+        while True:
+            try:
+                await delivery.run_due()
+            except Exception:
+                logger.exception("Delivery run failed; the next run picks up where it stopped")
+            await asyncio.sleep(DELIVERY_INTERVAL_SECONDS)
+
+    task = asyncio.create_task(loop(), name="delivery")
+    yield
+    # Cancelling a run lets the sends in flight finish and be recorded, and gives back the other leases.
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 async def _retention(app: web.Application) -> AsyncIterator[None]:

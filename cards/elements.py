@@ -12,7 +12,11 @@ CARD_VERSION = "1.5"
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]()#+\-!>~|<])")
-_ALLOWED_LINK = re.compile(r"^https://([a-z0-9-]+\.)*(microsoft\.com|office\.com|sharepoint\.com)(/|$)", re.I)
+_LEADING_NUMBER = re.compile(r"^(\d+)\.")  # "1. x" at the start of a TextBlock would render as a list
+# Adaptive Cards expand {{DATE(...)}} and {{TIME(...)}} inside TextBlocks: an invisible joiner keeps it text.
+_CARD_FUNCTION = re.compile(r"\{(?=\{)")
+# Cards link only to Teams: evidence is always a Teams message, the chat button a Teams deep link.
+_ALLOWED_LINK = re.compile(r"^https://(teams\.microsoft\.com|teams\.cloud\.microsoft)(/|$)", re.I)
 
 
 def card(body: list[Element], actions: list[Action] | None = None, speak: str | None = None) -> Element:
@@ -40,11 +44,13 @@ def text_block(
     spacing: Literal["none", "small", "default", "medium", "large"] | None = None,
     max_lines: int | None = None,
     style: Literal["heading"] | None = None,
+    color: Literal["default", "accent", "good", "warning", "attention"] | None = None,
 ) -> Element:
     return _compact(
         {
             "type": "TextBlock",
             "text": text,
+            "color": color,
             "size": size,
             "weight": weight,
             "isSubtle": is_subtle,
@@ -116,8 +122,14 @@ def execute(title: str, verb: str, data: dict[str, Any]) -> Action:
 
 
 def escape_markdown(text: str) -> str:
-    """Text from people, made inert in a TextBlock: no markdown, links or mentions of its own."""
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", " ".join(text.split()))
+    """Text from people, made inert in a TextBlock: no markdown, links, mentions or functions of its own."""
+    flat = _MARKDOWN_SPECIALS.sub(r"\\\1", " ".join(text.split()))
+    return _CARD_FUNCTION.sub("{\u2060", _LEADING_NUMBER.sub(r"\1\\.", flat))
+
+
+def plain_speech(text: str) -> str:
+    """Text for a card's `speak` (SSML): no tags or entities of its own."""
+    return " ".join(text.replace("<", " ").replace(">", " ").replace("&", " and ").split())
 
 
 def safe_link(url: str | None) -> str | None:

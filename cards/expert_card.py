@@ -17,6 +17,7 @@ from cards.elements import (
     escape_markdown,
     execute,
     open_url,
+    plain_speech,
     safe_link,
     text_block,
 )
@@ -57,7 +58,9 @@ def build_expert_card(
         )
     elif offset:
         body.append(text_block(say(language, "experts.no_more"), is_subtle=True, size="small"))
-    return card(body, actions=actions or None, speak=say(language, "experts.title", topic=topic))
+    return card(
+        body, actions=actions or None, speak=say(language, "experts.title", topic=plain_speech(topic))
+    )
 
 
 def _nobody_card(topic: str, language: Language, offset: int) -> Element:
@@ -68,7 +71,7 @@ def _nobody_card(topic: str, language: Language, offset: int) -> Element:
         text_block(title, size="medium", weight="bolder", style="heading"),
         text_block(say(language, "experts.none.body"), is_subtle=True),
     ]
-    return card(body, speak=say(language, "experts.none.title", topic=topic))
+    return card(body, speak=say(language, "experts.none.title", topic=plain_speech(topic)))
 
 
 def chat_link(person: Person | None, person_id: str, message: str) -> str:
@@ -80,7 +83,8 @@ def chat_link(person: Person | None, person_id: str, message: str) -> str:
 
 def _person_section(expert: ExpertMatch, topic: str, language: Language) -> Element:
     person = expert.person
-    first_name = escape_markdown(expert.name.split()[0] if expert.name.split() else expert.name)
+    # Button titles and the typed chat message are plain text: the name goes in as written, not escaped.
+    first_name = expert.name.split()[0] if expert.name.split() else expert.name
     role = " · ".join(part for part in (person.job_title, person.department) if part) if person else ""
     header = column_set(
         [
@@ -93,6 +97,18 @@ def _person_section(expert: ExpertMatch, topic: str, language: Language) -> Elem
                         else []
                     ),
                     text_block(_why(expert, language), spacing="small", size="small"),
+                    *(
+                        [
+                            text_block(
+                                say(language, "experts.rising", topic=escape_markdown(topic)),
+                                spacing="none",
+                                size="small",
+                                color="good",
+                            )
+                        ]
+                        if expert.rising
+                        else []
+                    ),
                 ]
             ),
             column(

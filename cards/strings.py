@@ -46,6 +46,10 @@ _STRINGS: Final[dict[str, dict[Language, str]]] = {
         "en": "1 reaction from a colleague",
         "fi": "1 reaktio kollegalta",
     },
+    "experts.rising": {
+        "en": "↗ Rising on {topic}: answering more of late",
+        "fi": "↗ Nousussa aiheessa {topic}: vastannut viime aikoina yhä useammin",
+    },
     "experts.evidence.answer": {"en": "Answer", "fi": "Vastaus"},
     "experts.evidence.post": {"en": "Post", "fi": "Viesti"},
     "experts.evidence.reactions": {"en": "{reactions} reactions", "fi": "{reactions} reaktiota"},
@@ -78,9 +82,11 @@ _STRINGS: Final[dict[str, dict[Language, str]]] = {
     "help.examples": {"en": "Try", "fi": "Kokeile"},
     "help.privacy": {
         "en": "I read messages in public channels of the teams I'm installed in, never private chats. "
-        "Say **hide me** and I won't suggest you to anyone.",
+        "Say **hide me** and I won't suggest you to anyone, **hide me from** a topic to skip just that one, "
+        "or **show me only to my team**.",
         "fi": "Luen julkisten kanavien viestejä tiimeissä, joihin minut on asennettu, en koskaan "
-        "yksityisiä keskusteluja. Sano **piilota minut**, niin en ehdota sinua kenellekään.",
+        "yksityisiä keskusteluja. Sano **piilota minut**, niin en ehdota sinua kenellekään, **piilota minut "
+        "aiheesta** ja aihe, niin et näy vain siinä, tai **näytä minut vain tiimilleni**.",
     },
     "welcome.title": {"en": "Hi, I'm Seula 👋", "fi": "Hei, olen Seula 👋"},
     "welcome.body": {
@@ -110,6 +116,30 @@ _STRINGS: Final[dict[str, dict[Language, str]]] = {
     "shown.done": {
         "en": "Welcome back: colleagues can find you again when they ask who knows.",
         "fi": "Tervetuloa takaisin: kollegat löytävät sinut taas, kun he kysyvät, kuka osaa.",
+    },
+    "hidden_topic.done": {
+        "en": "Done: I won't suggest you for **{topic}**. Say **show me for {topic}** to undo it.",
+        "fi": "Selvä: en ehdota sinua aiheesta **{topic}**. Sano **näytä minut aiheesta {topic}**, niin "
+        "peruutan sen.",
+    },
+    "shown_topic.done": {
+        "en": "Done: I may suggest you for **{topic}** again.",
+        "fi": "Selvä: voin taas ehdottaa sinua aiheesta **{topic}**.",
+    },
+    "shown_topic.not_hidden": {
+        "en": "You weren't hidden for **{topic}**. Say **what do you know about me** to see your choices.",
+        "fi": "Et ollut piilotettuna aiheesta **{topic}**. Sano **mitä tiedät minusta**, niin näet "
+        "valintasi.",
+    },
+    "team_only.done": {
+        "en": "Done: I'll suggest you only to your own team (colleagues in your department, or with your "
+        "manager if no department is set). Say **show me to everyone** to undo it.",
+        "fi": "Selvä: ehdotan sinua vain omalle tiimillesi (saman osaston kollegoille, tai saman esihenkilön "
+        "alaisille, jos osastoa ei ole merkitty). Sano **näytä minut kaikille**, niin peruutan sen.",
+    },
+    "everyone.done": {
+        "en": "Done: colleagues anywhere in the organization can find you when they ask who knows.",
+        "fi": "Selvä: kollegat koko organisaatiossa löytävät sinut, kun he kysyvät, kuka osaa.",
     },
     "identity.missing": {
         "en": "I can't tell who you are in this conversation, so I can't change your settings here. "
@@ -154,10 +184,29 @@ _STRINGS: Final[dict[str, dict[Language, str]]] = {
         "fi": "Olet piilotettu: en ehdota sinua kenellekään. Sano **näytä minut**, niin muutan sen.",
     },
     "profile.visible": {
-        "en": "Say **hide me** to never be suggested, or **forget me** to erase all of this.",
-        "fi": "Sano **piilota minut**, niin en ehdota sinua, tai **unohda minut**, niin poistan "
-        "kaiken tämän.",
+        "en": "Say **hide me** to never be suggested, **hide me from** a topic to skip one, "
+        "**show me only to my team**, or **forget me** to erase all of this.",
+        "fi": "Sano **piilota minut**, niin en ehdota sinua, **piilota minut aiheesta** ja aihe, niin ohitan "
+        "sen, **näytä minut vain tiimilleni**, tai **unohda minut**, niin poistan kaiken tämän.",
     },
+    "profile.choices.title": {"en": "Your choices", "fi": "Valintasi"},
+    "profile.not_opted_in": {
+        "en": "Your organization suggests only people who have agreed to it, and you haven't yet: I suggest "
+        "you to no one. Say **show me** to be suggested.",
+        "fi": "Organisaatiosi ehdottaa vain ihmisiä, jotka ovat suostuneet siihen, etkä ole vielä "
+        "suostunut: en ehdota sinua kenellekään. Sano **näytä minut**, niin sinua voidaan ehdottaa.",
+    },
+    "profile.hidden_topic": {
+        "en": "Not suggested for **{topic}**",
+        "fi": "Ei ehdoteta aiheesta **{topic}**",
+    },
+    "profile.team_only": {
+        "en": "Suggested only to your own team",
+        "fi": "Ehdotetaan vain omalle tiimillesi",
+    },
+    "profile.undo.hidden": {"en": "Show me again", "fi": "Näytä minut taas"},
+    "profile.undo.topic": {"en": "Show me for {topic}", "fi": "Näytä aiheesta {topic}"},
+    "profile.undo.team_only": {"en": "Show me to everyone", "fi": "Näytä minut kaikille"},
     "summary.title": {"en": "Your team this month", "fi": "Tiimisi tämä kuukausi"},
     "summary.subtitle": {
         "en": "{people} people reporting to you · {since} – {until} · from public channels",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from app import EXIT_CONFIG, main
-from tests.graph_objects import ANNA, CAROL, small_tenant
+from tests.graph_objects import ANNA, BEN, CAROL, small_tenant
 
 APP_ID = "0b6fe6d1-fece-44f7-9a48-56465e2d5ab8"
 
@@ -118,3 +118,31 @@ def test_an_admin_can_forget_someone(tenant_file: Path, capsys: pytest.CaptureFi
     _, out = run(capsys, "ask", "who knows kubernetes", "--json")
     assert ANNA[0] not in out
     assert (tenant_file.parent / "data" / "secret.key").exists(), "the stop-list key was generated"
+
+
+def test_ask_obeys_the_opt_in_default_and_the_askers_team(
+    tenant_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from bot.store import Store
+
+    run(capsys, "import", str(tenant_file))
+    monkeypatch.setenv("SEULA_VISIBILITY_DEFAULT", "opt-in")
+    status, out = run(capsys, "ask", "who knows kubernetes", "--json")
+    assert status == 0
+    assert json.loads(out)["experts"] == [], "nobody has said show me yet"
+
+    async def anna_opts_in_for_her_team_only() -> None:
+        store = await Store.open(f"sqlite:///{tenant_file.parent / 'seula.db'}")
+        await store.set_hidden(ANNA[0], False)
+        await store.set_team_only(ANNA[0], True)
+        await store.close()
+
+    asyncio.run(anna_opts_in_for_her_team_only())
+    _, out = run(capsys, "ask", "who knows kubernetes", "--json")
+    assert json.loads(out)["experts"] == [], "an asker who isn't known is on nobody's team"
+    _, out = run(capsys, "ask", "who knows kubernetes", "--as", CAROL[0], "--json")
+    assert json.loads(out)["experts"] == [], "Carol is in Sales"
+    _, out = run(capsys, "ask", "who knows kubernetes", "--as", BEN[0], "--json")
+    assert [e["id"] for e in json.loads(out)["experts"]] == [ANNA[0]], "Ben shares her department"

@@ -14,9 +14,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.erasure import StopList
 from bot.graph_import import import_json_lines
+from bot.model import ConversationRecord
 from bot.store import Store, async_database_url
 from tests.conftest import TEST_SECRET_KEY
-from tests.graph_objects import ANNA, BEN, CAROL, DAVE, chat_message, small_tenant
+from tests.graph_objects import ANNA, BEN, CAROL, DAVE, chat_message, generated_tenant, small_tenant
 
 SECRET_PHRASE = "zebra-quasar-kubernetes-secret"
 
@@ -64,7 +65,34 @@ async def loaded(store: Store) -> Store:
     await store.load_stop_list(TEST_SECRET_KEY.encode())
     await import_json_lines(store, jsonl(tenant()))
     await store.record_suggestions([ANNA[0], BEN[0]], "kubernetes", datetime(2026, 11, 1, tzinfo=UTC))
+    await hold_everything_about(store, ANNA[0])
     return store
+
+
+async def hold_everything_about(store: Store, person_id: str) -> None:
+    """Give a person every kind of row the store can hold: settings, hidden topics, a conversation."""
+    await store.set_hidden(person_id, False)
+    await store.set_team_only(person_id, True)
+    await store.hide_topic(person_id, "payroll")
+    await store.save_conversation(
+        ConversationRecord(
+            id=f"a:personal-{person_id}",
+            conversation_type="personal",
+            service_url="https://smba.trafficmanager.net/emea/",
+            reference={"user": {"aadObjectId": person_id}},
+            updated_at=datetime(2026, 11, 1, tzinfo=UTC),
+            user_id=person_id,
+        )
+    )
+
+
+async def colleagues_texts(database_url: str) -> set[str]:
+    """The text and subject of every stored message (after an erasure, only colleagues' remain)."""
+    engine = create_async_engine(async_database_url(database_url))
+    async with engine.connect() as connection:
+        rows = (await connection.execute(sa.text("SELECT text, subject FROM messages"))).all()
+    await engine.dispose()
+    return {str(value) for row in rows for value in row if value}
 
 
 async def test_forgetting_leaves_no_row_with_the_persons_data(loaded: Store, database_url: str) -> None:
@@ -84,8 +112,11 @@ async def test_forgetting_leaves_no_row_with_the_persons_data(loaded: Store, dat
     assert ANNA[0].upper() not in left
     assert SECRET_PHRASE not in left
     assert "anna.virtanen@contoso.com" not in left
-    # Colleagues' own words stay, even where they name her.
+    # Colleagues' own words stay, even where they name her, and her name is nowhere else.
     assert "Thanks Anna Virtanen for the help" in left
+    colleagues = await colleagues_texts(database_url)
+    assert [value for value in values if "Virtanen" in value and value not in colleagues] == []
+    assert "payroll" not in left, "her hidden topics go with her settings"
     stop_list = StopList(TEST_SECRET_KEY.encode())
     assert stop_list.hash(ANNA[0]) in values, "only the keyed hash remains"
 
@@ -128,3 +159,30 @@ async def test_erased_text_is_not_left_in_the_sqlite_file(tmp_path: Path) -> Non
         content = file.read_bytes()
         assert SECRET_PHRASE.encode() not in content, file.name
         assert ANNA[0].encode() not in content, file.name
+
+
+@pytest.mark.parametrize("seed", [3, 41, 977])
+async def test_forgetting_anyone_in_a_generated_tenant_leaves_no_trace(
+    store: Store, database_url: str, seed: int
+) -> None:
+    await store.load_stop_list(TEST_SECRET_KEY.encode())
+    objects = generated_tenant(seed=seed, channels=2, threads_per_channel=20, people=7)
+    users = [o for o in objects if o.get("@odata.type") == "#microsoft.graph.user"]
+    target = users[seed % len(users)]
+    author = (target["id"], target["displayName"])
+    phrase = f"unique-{seed}-quokka-phrase"
+    objects.append(chat_message(9_000_001, author, f"<p>{phrase} in my own words</p>", subject=f"{phrase}-s"))
+    mention = chat_message(9_000_002, (users[0]["id"], users[0]["displayName"]), "<p>ask them</p>")
+    mention["mentions"] = [{"id": 0, "mentionText": "x", "mentioned": {"user": {"id": target["id"]}}}]
+    objects.append(mention)
+    await import_json_lines(store, jsonl(objects))
+    await store.record_suggestions([target["id"]], "kubernetes", datetime(2026, 11, 1, tzinfo=UTC))
+    await hold_everything_about(store, target["id"])
+    assert target["id"] in " ".join(await every_value(database_url))
+
+    await store.forget_person(target["id"])
+
+    values = await every_value(database_url)
+    left = " ".join(values).lower()
+    for trace in (target["id"], target["displayName"], target["userPrincipalName"], phrase):
+        assert trace.lower() not in left, trace

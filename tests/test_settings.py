@@ -39,11 +39,24 @@ def test_defaults_run_the_embedded_demo_on_loopback() -> None:
         ({"GRAPH_BASE_URL": "http://graph.example.com/v1.0"}, "GRAPH_BASE_URL"),
         ({"GRAPH_TOKEN": "t"}, "GRAPH_TOKEN"),
         ({"SEULA_MAX_EXPERTS": "0"}, "SEULA_MAX_EXPERTS"),
+        ({"SEULA_VISIBILITY_DEFAULT": "hidden"}, "SEULA_VISIBILITY_DEFAULT"),
+        ({"DELIVERY_MAX_RPS": "0"}, "DELIVERY_MAX_RPS"),
+        ({"DELIVERY_CONCURRENCY": "100"}, "DELIVERY_CONCURRENCY"),
+        ({"DELIVERY_MAX_ATTEMPTS": "many"}, "DELIVERY_MAX_ATTEMPTS"),
+        ({"TEAMS_SERVICE_URL": "http://smba.example.com/"}, "TEAMS_SERVICE_URL"),
+        ({"NUDGE_WEEKDAY": "someday"}, "NUDGE_WEEKDAY"),
+        ({"NUDGE_HOUR": "24"}, "NUDGE_HOUR"),
+        ({"DEFAULT_TIMEZONE": "Europe/Atlantis"}, "DEFAULT_TIMEZONE"),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(environ: dict[str, str], named: str) -> None:
     with pytest.raises(SettingsError, match=named):
         load_settings(environ=environ)
+
+
+def test_the_visibility_default_is_visible_or_opt_in() -> None:
+    assert load_settings(environ={}).visibility_default == "visible"
+    assert load_settings(environ={"SEULA_VISIBILITY_DEFAULT": "Opt-In"}).visibility_default == "opt-in"
 
 
 def test_credentials_turn_authentication_on_and_open_the_port() -> None:
@@ -96,3 +109,11 @@ def test_secrets_are_masked_when_settings_are_shown() -> None:
     shown = str(settings.redacted())
     assert "pa55" not in shown
     assert "postgresql://seula:***@db:5432/seula" in shown
+
+
+def test_the_weekly_send_time_settings_are_parsed() -> None:
+    settings = load_settings(
+        environ={"NUDGE_WEEKDAY": "Friday", "NUDGE_HOUR": "14", "DEFAULT_TIMEZONE": "Asia/Tokyo"}
+    )
+    assert (settings.nudge_weekday, settings.nudge_hour, settings.default_timezone) == (4, 14, "Asia/Tokyo")
+    assert load_settings(environ={}).nudge_weekday == 0  # mon

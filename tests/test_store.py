@@ -209,3 +209,26 @@ async def test_messages_since_a_date_come_with_their_own_reactions_only(store: S
     )
     recent = [m async for m in store.iter_messages(since=T0 - timedelta(days=30))]
     assert [(m.id, [r.user_id for r in m.reactions]) for m in recent] == [("new", ["carol"])]
+
+
+async def test_text_with_nul_characters_is_stored_on_both_engines(store: Store) -> None:
+    # Regression (found by tests/test_endpoint_fuzz.py): PostgreSQL text can't hold NUL, and a live channel
+    # message carrying one was lost and its turn failed.
+    await store.upsert_people([Person(id="alice", display_name="Al\x00ice")])
+    await store.upsert_messages([message("1", text="kube\x00rnetes", subject="S\x00")])
+    await store.record_suggestions(["alice"], "kube\x00rnetes", T0)
+    await store.hide_topic("alice", "ter\x00raform")
+    [stored] = [m async for m in store.iter_messages()]
+    assert (stored.text, stored.subject) == ("kubernetes", "S")
+    assert (await store.people())["alice"].display_name == "Alice"
+    assert (await store.visibility_choices())["alice"].hidden_topics == ("terraform",)
+    assert await store.show_topic("alice", "ter\x00raform")
+
+
+async def test_suggestion_counts_count_each_person_since_a_date_leaving_out_one_topic(store: Store) -> None:
+    await store.record_suggestions(["alice", "bob"], "helm", T0 - timedelta(days=10))
+    await store.record_suggestions(["alice"], "helm", T0 - timedelta(days=2))
+    await store.record_suggestions(["alice", "carol"], "kubernetes", T0 - timedelta(days=1))
+    since = T0 - timedelta(days=7)
+    assert await store.suggestion_counts(since) == {"alice": 2, "carol": 1}
+    assert await store.suggestion_counts(since, other_than="kubernetes") == {"alice": 1}

@@ -158,3 +158,17 @@ async def test_next_month_is_planned_again(loaded: Store) -> None:
     later = TeamSummaries(loaded, include_indirect_reports=False, clock=lambda: NOW + timedelta(days=31))
     assert await later.plan_monthly(outbox) == 1
     assert [p[2] for p in outbox.planned] == [f"{NOW:%Y-%m}", f"{NOW + timedelta(days=31):%Y-%m}"]
+
+
+async def test_under_the_opt_in_default_only_people_who_said_show_me_may_be_shown(loaded: Store) -> None:
+    opt_in = TeamSummaries(loaded, include_indirect_reports=False, clock=clock, visibility_default="opt-in")
+    nobody_consented = await opt_in.summarize(MANAGER)
+    assert isinstance(nobody_consented, TeamSummary)
+    assert nobody_consented.small_team, "no one said show me: no one may be shown or counted"
+    for person_id in USERS[1:4]:
+        await loaded.set_hidden(person_id, False)  # "show me": consent
+    three_consented = await opt_in.summarize(MANAGER)
+    assert isinstance(three_consented, TeamSummary)
+    assert not three_consented.small_team
+    named = {v.person_id for v in (*three_consented.emerging, *three_consented.recognitions)}
+    assert named <= set(USERS[1:4])

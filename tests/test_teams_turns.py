@@ -7,6 +7,7 @@ import copy
 import io
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -177,6 +178,63 @@ async def test_hide_me_removes_a_person_from_answers(post: Post, connector: Loop
     assert ANNA[1] in card_text(connector.cards()[1])
 
 
+async def test_hiding_a_topic_hides_its_inflections_and_the_profile_card_undoes_it(
+    post: Post, connector: LoopbackConnector
+) -> None:
+    await post(personal_message("piilota minut aiheesta kubernetes", user=ANNA, locale="fi-FI"))
+    assert "en ehdota sinua aiheesta **kubernetes**" in connector.texts()[0]
+    await post(personal_message("who knows Kubernetesin", user=CAROL))
+    assert ANNA[1] not in card_text(connector.cards()[0]), "hidden for every form of the word"
+    await post(personal_message("who knows helm", user=CAROL))
+    assert ANNA[1] in card_text(connector.cards()[1]), "but not for other topics"
+
+    await post(personal_message("what do you know about me", user=ANNA))
+    profile = connector.cards()[2]
+    assert "Not suggested for **kubernetes**" in card_text(profile)
+    [undo] = [
+        action
+        for action in _actions(profile)
+        if action.get("verb") == "seula.visibility" and action["data"].get("topic") == "kubernetes"
+    ]
+    # The button works for the person who presses it (here as the Submit fallback older clients send).
+    await post(personal_message("", user=ANNA, value=undo["data"]))
+    assert "Not suggested for" not in card_text(connector.cards()[3]), "the card refreshes without it"
+    await post(personal_message("who knows kubernetes", user=CAROL))
+    assert ANNA[1] in card_text(connector.cards()[4])
+
+
+async def test_team_only_people_are_suggested_to_their_own_department_only(
+    post: Post, connector: LoopbackConnector, services: Services
+) -> None:
+    people = await services.store.people()
+    await services.store.upsert_people([replace(people[CAROL[0]], department="Finance")])
+    await post(personal_message("show me only to my team", user=ANNA))
+    assert "only to your own team" in connector.texts()[0]
+    await post(personal_message("who knows kubernetes", user=CAROL))
+    assert ANNA[1] not in card_text(connector.cards()[0]), "Carol is in another department"
+    await post(personal_message("who knows kubernetes", user=BEN))
+    assert ANNA[1] in card_text(connector.cards()[1]), "Ben is on her team"
+    await post(personal_message("what do you know about me", user=ANNA))
+    assert "Suggested only to your own team" in card_text(connector.cards()[2])
+    await post(personal_message("show me to everyone", user=ANNA))
+    await post(personal_message("who knows kubernetes", user=CAROL))
+    assert ANNA[1] in card_text(connector.cards()[3])
+
+
+def _actions(element: Any) -> list[dict[str, Any]]:
+    """Every action anywhere in a card."""
+    found: list[dict[str, Any]] = []
+    if isinstance(element, dict):
+        if str(element.get("type", "")).startswith("Action."):
+            found.append(element)
+        for value in element.values():
+            found += _actions(value)
+    elif isinstance(element, list):
+        for item in element:
+            found += _actions(item)
+    return found
+
+
 async def test_show_more_is_an_universal_action_answered_with_a_new_card(
     client: TestClient, connector: LoopbackConnector
 ) -> None:  # type: ignore[type-arg]
@@ -345,3 +403,12 @@ async def test_what_do_you_know_about_me_shows_topics_evidence_and_suggestions(
 async def test_miksi_minut_listataan_answers_in_finnish(post: Post, connector: LoopbackConnector) -> None:
     await post(personal_message("mitä tiedät minusta", user=BEN, locale="fi-FI"))
     assert "Mitä tiedän sinusta" in card_text(connector.cards()[-1])
+
+
+async def test_the_timezone_teams_reports_is_kept_for_send_times(post: Post, services: Services) -> None:
+    await post(personal_message("help"))  # clientInfo says Europe/Helsinki
+    assert await services.store.timezones() == {CAROL[0]: "Europe/Helsinki"}
+    await post(personal_message("help", localTimezone="America/New_York"))
+    assert await services.store.timezones() == {CAROL[0]: "America/New_York"}
+    await post(personal_message("help", localTimezone="Not/A_Zone", entities=[]))
+    assert await services.store.timezones() == {CAROL[0]: "America/New_York"}  # nothing valid: kept

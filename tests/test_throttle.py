@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.graph.throttle import RateLimiter, RetryPolicy, parse_retry_after
+from bot.ratelimit import RateLimiter, RetryPolicy, parse_retry_after
 
 
 class FakeTime:

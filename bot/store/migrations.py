@@ -157,6 +157,60 @@ def _0004_suggestions(op: Operations) -> None:
     )
 
 
+def _0005_outbox(op: Operations) -> None:
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("kind", sa.String(32), nullable=False),
+        sa.Column("recipient_id", sa.String(64), nullable=False),
+        sa.Column("period", sa.String(32), nullable=False),
+        sa.Column("card", sa.JSON, nullable=False),
+        sa.Column("summary", sa.Text, nullable=False),
+        sa.Column("due_at", UTCDateTime, nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+        sa.Column("lease_owner", sa.String(128)),
+        sa.Column("lease_until", UTCDateTime),
+        sa.Column("sending_since", UTCDateTime),
+        sa.Column("last_error", sa.Text),
+        sa.Column("sent_at", UTCDateTime),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.UniqueConstraint("kind", "recipient_id", "period", name="uq_outbox_item"),
+    )
+    op.create_index("ix_outbox_due", "outbox", ["status", "next_attempt_at"])
+    op.create_index("ix_outbox_recipient", "outbox", ["recipient_id"])
+    op.create_table(
+        "delivery_recipients",
+        sa.Column("person_id", sa.String(64), primary_key=True),
+        sa.Column("timezone", sa.String(64)),
+        sa.Column("unreachable_at", UTCDateTime),
+        sa.Column("updated_at", UTCDateTime, nullable=False),
+    )
+
+
+def _0006_visibility(op: Operations) -> None:
+    # Who said "show me" (consent under the opt-in default) and who limited themselves to their team.
+    op.add_column(
+        "person_settings", sa.Column("opted_in", sa.Boolean, nullable=False, server_default=sa.false())
+    )
+    op.add_column(
+        "person_settings", sa.Column("team_only", sa.Boolean, nullable=False, server_default=sa.false())
+    )
+    # Before this migration a settings row said "hide me" or "show me": an unhidden row was a "show me".
+    op.execute(
+        sa.text("UPDATE person_settings SET opted_in = :yes WHERE hidden = :no").bindparams(
+            yes=True, no=False
+        )
+    )
+    op.create_table(
+        "person_hidden_topics",
+        sa.Column("person_id", sa.String(64), primary_key=True),
+        sa.Column("topic", sa.String(200), primary_key=True),
+        sa.Column("hidden_at", UTCDateTime, nullable=False),
+    )
+
+
 def _0008_summaries(op: Operations) -> None:
     op.create_table(
         "summary_subscriptions",
@@ -171,6 +225,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     _0002_graph_sync,
     _0003_erasure,
     _0004_suggestions,
+    _0005_outbox,
+    _0006_visibility,
     _0008_summaries,
 )
 

@@ -172,6 +172,50 @@ person_settings = sa.Table(
     sa.Column("person_id", sa.String(64), primary_key=True),
     sa.Column("hidden", sa.Boolean, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("opted_in", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("team_only", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+
+person_hidden_topics = sa.Table(
+    "person_hidden_topics",
+    metadata,
+    sa.Column("person_id", sa.String(64), primary_key=True),
+    sa.Column("topic", sa.String(200), primary_key=True),
+    sa.Column("hidden_at", UTCDateTime, nullable=False),
+)
+
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("recipient_id", sa.String(64), nullable=False),
+    sa.Column("period", sa.String(32), nullable=False),
+    sa.Column("card", sa.JSON, nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("due_at", UTCDateTime, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("lease_owner", sa.String(128)),
+    sa.Column("lease_until", UTCDateTime),
+    sa.Column("sending_since", UTCDateTime),  # an attempt is in flight: after a crash, never resent blindly
+    sa.Column("last_error", sa.Text),
+    sa.Column("sent_at", UTCDateTime),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("kind", "recipient_id", "period", name="uq_outbox_item"),
+    sa.Index("ix_outbox_due", "status", "next_attempt_at"),
+    sa.Index("ix_outbox_recipient", "recipient_id"),
+)
+
+delivery_recipients = sa.Table(
+    "delivery_recipients",
+    metadata,
+    sa.Column("person_id", sa.String(64), primary_key=True),
+    sa.Column("timezone", sa.String(64)),  # IANA name Teams reported with the person's last message
+    sa.Column("unreachable_at", UTCDateTime),  # a 403: blocked or uninstalled; cleared when they come back
+    sa.Column("updated_at", UTCDateTime, nullable=False),
 )
 
 summary_subscriptions = sa.Table(

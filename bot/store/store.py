@@ -7,7 +7,7 @@ import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -17,9 +17,20 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from bot.erasure import StopList
-from bot.model import Channel, ChannelSync, ConversationRecord, Message, Person, Reaction, Team
+from bot.model import (
+    Channel,
+    ChannelSync,
+    ConversationRecord,
+    DeliveryStatus,
+    Message,
+    OutboxItem,
+    Person,
+    Reaction,
+    Team,
+)
 from bot.store import schema
 from bot.store.migrations import apply_migrations
+from bot.visibility import PersonVisibility
 
 logger = logging.getLogger(__name__)
 
@@ -209,6 +220,7 @@ class Store:
                 if m.deleted_at is None
                 for r in _unique_reactions(m.reactions)
             ]
+            reaction_rows = [_without_nul(row) for row in reaction_rows]
             for chunk in _chunks(reaction_rows, _BATCH_ROWS):
                 await connection.execute(sa.insert(schema.reactions), chunk)
         return len(rows)
@@ -230,6 +242,14 @@ class Store:
         }
         async with self._engine.begin() as connection:
             await self._upsert(connection, schema.conversations, [row], ["id"])
+            if record.user_id and record.conversation_type == "personal":
+                # They installed Seula again or wrote to it: proactive messages reach them again.
+                r = schema.delivery_recipients
+                await connection.execute(
+                    sa.update(r)
+                    .where(r.c.person_id == record.user_id, r.c.unreachable_at.is_not(None))
+                    .values(unreachable_at=None, updated_at=record.updated_at)
+                )
 
     async def forget_person(self, person_id: str) -> dict[str, int]:
         """Erase everything held about a person and put them on the stop-list; return what went, by kind.
@@ -280,6 +300,16 @@ class Store:
             counts["conversations"] = (
                 await connection.execute(sa.delete(c).where(c.c.user_id == person_id))
             ).rowcount
+            counts["deliveries"] = (
+                await connection.execute(
+                    sa.delete(schema.outbox).where(schema.outbox.c.recipient_id == person_id)
+                )
+            ).rowcount
+            await connection.execute(
+                sa.delete(schema.delivery_recipients).where(
+                    schema.delivery_recipients.c.person_id == person_id
+                )
+            )
             counts["suggestions"] = (
                 await connection.execute(
                     sa.delete(schema.suggestions).where(schema.suggestions.c.person_id == person_id)
@@ -295,6 +325,13 @@ class Store:
             counts["settings"] = (
                 await connection.execute(
                     sa.delete(schema.person_settings).where(schema.person_settings.c.person_id == person_id)
+                )
+            ).rowcount
+            counts["hidden_topics"] = (
+                await connection.execute(
+                    sa.delete(schema.person_hidden_topics).where(
+                        schema.person_hidden_topics.c.person_id == person_id
+                    )
                 )
             ).rowcount
             await connection.execute(
@@ -322,11 +359,27 @@ class Store:
     async def record_suggestions(self, person_ids: Iterable[str], topic: str, at: datetime) -> None:
         """Remember that these people were suggested for `topic` (who asked is not kept)."""
         rows = [
-            {"at": at, "person_id": pid, "topic": topic[:200]} for pid in person_ids if not self._blocked(pid)
+            _without_nul({"at": at, "person_id": pid, "topic": topic[:200]})
+            for pid in person_ids
+            if not self._blocked(pid)
         ]
         if rows:
             async with self._engine.begin() as connection:
                 await connection.execute(sa.insert(schema.suggestions), rows)
+
+    async def suggestion_counts(self, since: datetime, other_than: str | None = None) -> dict[str, int]:
+        """How many times each person was suggested since `since`, leaving out suggestions for `other_than`.
+
+        People never suggested are absent.
+        """
+        s = schema.suggestions
+        query = sa.select(s.c.person_id, sa.func.count().label("times")).where(s.c.at >= since)
+        if other_than is not None:
+            query = query.where(s.c.topic != other_than[:200])
+        query = query.group_by(s.c.person_id)
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return {row.person_id: int(row.times) for row in rows}
 
     async def suggestions_of(self, person_id: str, since: datetime) -> list[tuple[str, int, datetime]]:
         """(topic, times, last time) a person was suggested since `since`, most frequent first."""
@@ -477,10 +530,290 @@ class Store:
             await self._upsert(connection, schema.sync_cursors, [{"name": name, "at": at}], ["name"])
 
     async def set_hidden(self, person_id: str, hidden: bool) -> None:
-        """Hide a person from every suggestion, or show them again."""
-        row = {"person_id": person_id, "hidden": hidden, "updated_at": datetime.now(UTC)}
+        """Hide a person from every suggestion ("hide me"), or show them again and record their consent."""
+        await self._set_choices(person_id, hidden=hidden, opted_in=not hidden)
+
+    async def set_team_only(self, person_id: str, team_only: bool) -> None:
+        """Show a person only to their own team, or to everyone their other choices allow."""
+        await self._set_choices(person_id, team_only=team_only)
+
+    async def hide_topic(self, person_id: str, topic: str) -> None:
+        """Never suggest a person for `topic` (kept as written, lowercased)."""
+        if self._blocked(person_id):
+            return
+        now = datetime.now(UTC)
+        row = {"person_id": person_id, "topic": _topic_key(topic), "hidden_at": now}
         async with self._engine.begin() as connection:
-            await self._upsert(connection, schema.person_settings, [row], ["person_id"])
+            await self._upsert(connection, schema.person_hidden_topics, [row], ["person_id", "topic"])
+            await self._touch_choices(connection, person_id, now)
+
+    async def show_topic(self, person_id: str, topic: str) -> bool:
+        """Undo `hide_topic`; False when the topic was not hidden."""
+        h = schema.person_hidden_topics
+        async with self._engine.begin() as connection:
+            removed = await connection.execute(
+                sa.delete(h).where(h.c.person_id == person_id, h.c.topic == _topic_key(topic))
+            )
+            if removed.rowcount:
+                await self._touch_choices(connection, person_id, datetime.now(UTC))
+        return bool(removed.rowcount)
+
+    async def _set_choices(self, person_id: str, **choices: bool) -> None:
+        if self._blocked(person_id):
+            return
+        row = {"person_id": person_id, "hidden": False, "updated_at": datetime.now(UTC), **choices}
+        # A new row starts from no choices; an existing one changes only the choices given.
+        keep = frozenset({"hidden", "opted_in", "team_only"}) - choices.keys()
+        async with self._engine.begin() as connection:
+            await self._upsert(connection, schema.person_settings, [row], ["person_id"], keep=keep)
+
+    async def _touch_choices(self, connection: AsyncConnection, person_id: str, now: datetime) -> None:
+        # The settings row's updated_at is what other replicas watch (content_version) to pick up a change.
+        row = {"person_id": person_id, "hidden": False, "updated_at": now}
+        keep = frozenset({"hidden", "opted_in", "team_only"})
+        await self._upsert(connection, schema.person_settings, [row], ["person_id"], keep=keep)
+
+    # --- proactive delivery: the outbox ------------------------------------------------------------------
+
+    async def enqueue_deliveries(self, items: Iterable[OutboxItem], now: datetime) -> int:
+        """Add the items not yet held under their (kind, recipient, period); return how many were new.
+
+        An item already held is left exactly as it is, whatever its status: a period planned twice sends once.
+        """
+        rows = [
+            {
+                "kind": item.kind,
+                "recipient_id": item.recipient_id,
+                "period": item.period,
+                "card": item.card,
+                "summary": item.summary,
+                "due_at": item.due_at,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": item.due_at,
+                "created_at": now,
+            }
+            for item in items
+            if not self._blocked(item.recipient_id)
+        ]
+        o = schema.outbox
+        added = 0
+        async with self._engine.begin() as connection:
+            for chunk in _chunks(_last_per_key(rows, ["kind", "recipient_id", "period"]), _BATCH_ROWS):
+                statement = self._insert(o).on_conflict_do_nothing(
+                    index_elements=["kind", "recipient_id", "period"]
+                )
+                result = await connection.execute(statement.returning(o.c.id), chunk)
+                added += len(result.all())
+        return added
+
+    async def claim_due_deliveries(
+        self, owner: str, now: datetime, limit: int, lease_seconds: float
+    ) -> list[OutboxItem]:
+        """Lease up to `limit` pending items due by `now` to `owner`, soonest first; safe across replicas.
+
+        An item whose lease ran out while an attempt was in flight (its sender died between the HTTP call
+        and recording it) is not resent: it becomes `uncertain` (see docs/architecture.md).
+        """
+        o = schema.outbox
+        until = now + timedelta(seconds=lease_seconds)
+        claimable = sa.and_(
+            o.c.status == "pending",
+            o.c.next_attempt_at <= now,
+            o.c.sending_since.is_(None),
+            sa.or_(o.c.lease_until.is_(None), o.c.lease_until <= now),
+        )
+        candidates = sa.select(o.c.id).where(claimable).order_by(o.c.next_attempt_at, o.c.id).limit(limit)
+        if self.engine_name == "postgresql":
+            # Replicas claiming together skip each other's rows instead of waiting for them.
+            candidates = candidates.with_for_update(skip_locked=True)
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                sa.update(o)
+                .where(o.c.status == "pending", o.c.sending_since.is_not(None), o.c.lease_until <= now)
+                .values(
+                    status="uncertain",
+                    lease_owner=None,
+                    lease_until=None,
+                    last_error="interrupted while sending: not resent, it may or may not have arrived",
+                )
+            )
+            # The outer condition is checked again on the row itself, so a row another replica took
+            # between the subquery and the update is left alone (READ COMMITTED re-evaluates it).
+            result = await connection.execute(
+                sa.update(o)
+                .where(o.c.id.in_(candidates.scalar_subquery()), claimable)
+                .values(lease_owner=owner, lease_until=until)
+                .returning(*o.c)
+            )
+            rows = result.all()
+        return sorted(
+            (_outbox_item(row) for row in rows), key=lambda i: (i.next_attempt_at or now, i.id or 0)
+        )
+
+    async def begin_delivery_attempt(
+        self, item_id: int, owner: str, now: datetime, lease_seconds: float
+    ) -> bool:
+        """Record that an attempt is about to go out (before the HTTP call); False if the lease was lost."""
+        o = schema.outbox
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                sa.update(o)
+                .where(
+                    o.c.id == item_id,
+                    o.c.status == "pending",
+                    o.c.lease_owner == owner,
+                    o.c.lease_until > now,
+                    o.c.sending_since.is_(None),
+                )
+                .values(
+                    sending_since=now,
+                    attempts=o.c.attempts + 1,
+                    lease_until=now + timedelta(seconds=lease_seconds),
+                )
+            )
+        return result.rowcount == 1
+
+    async def mark_delivered(self, item_id: int, owner: str, now: datetime) -> None:
+        """The attempt in flight arrived: the item is sent, for good."""
+        await self._finish_attempt(item_id, owner, status="sent", sent_at=now, last_error=None)
+
+    async def mark_retry(self, item_id: int, owner: str, next_attempt_at: datetime, error: str) -> None:
+        """The attempt did not arrive and may be repeated from `next_attempt_at`."""
+        await self._finish_attempt(
+            item_id, owner, status="pending", next_attempt_at=next_attempt_at, last_error=error[:500]
+        )
+
+    async def mark_unreachable(
+        self, item_id: int, owner: str, recipient_id: str, now: datetime, error: str
+    ) -> None:
+        """Teams refused (403): the person blocked or uninstalled Seula; remember it until they come back."""
+        await self._finish_attempt(item_id, owner, status="unreachable", last_error=error[:500])
+        r = schema.delivery_recipients
+        async with self._engine.begin() as connection:
+            await self._upsert(
+                connection,
+                r,
+                [{"person_id": recipient_id, "unreachable_at": now, "updated_at": now}],
+                ["person_id"],
+            )
+
+    async def mark_failed(self, item_id: int, owner: str, error: str) -> None:
+        """Given up after retries: the item stays, failed, for the report."""
+        await self._finish_attempt(item_id, owner, status="failed", last_error=error[:500])
+
+    async def release_deliveries(self, item_ids: Iterable[int], owner: str) -> None:
+        """Give back leases on items not yet attempted (a graceful stop), so others may send them at once."""
+        ids = list(item_ids)
+        o = schema.outbox
+        async with self._engine.begin() as connection:
+            for chunk in _chunks(ids, _BATCH_ROWS):
+                await connection.execute(
+                    sa.update(o)
+                    .where(o.c.id.in_(chunk), o.c.lease_owner == owner, o.c.sending_since.is_(None))
+                    .values(lease_owner=None, lease_until=None)
+                )
+
+    async def next_delivery_attempt_at(self) -> datetime | None:
+        """When the earliest pending item (not in flight) may next be claimed, or None if none is pending."""
+        o = schema.outbox
+        async with self._engine.connect() as connection:
+            # An item leased to a replica that died becomes claimable when the lease runs out.
+            claimable_at = sa.case(
+                (o.c.lease_until > o.c.next_attempt_at, o.c.lease_until), else_=o.c.next_attempt_at
+            )
+            earliest: datetime | None = (
+                await connection.execute(
+                    sa.select(sa.func.min(claimable_at)).where(
+                        o.c.status == "pending", o.c.sending_since.is_(None)
+                    )
+                )
+            ).scalar_one_or_none()
+        return earliest
+
+    async def delivery_counts(self, kind: str | None = None, period: str | None = None) -> dict[str, int]:
+        """How many outbox items are in each status (optionally of one kind and period)."""
+        o = schema.outbox
+        query = sa.select(o.c.status, sa.func.count()).group_by(o.c.status)
+        if kind is not None:
+            query = query.where(o.c.kind == kind)
+        if period is not None:
+            query = query.where(o.c.period == period)
+        async with self._engine.connect() as connection:
+            return {status: int(n) for status, n in (await connection.execute(query)).all()}
+
+    async def deliveries(
+        self, kind: str | None = None, period: str | None = None, status: DeliveryStatus | None = None
+    ) -> list[OutboxItem]:
+        """Outbox items, oldest first, optionally filtered."""
+        o = schema.outbox
+        query = sa.select(o).order_by(o.c.id)
+        for column, value in ((o.c.kind, kind), (o.c.period, period), (o.c.status, status)):
+            if value is not None:
+                query = query.where(column == value)
+        async with self._engine.connect() as connection:
+            return [_outbox_item(row) for row in (await connection.execute(query)).all()]
+
+    async def unreachable_people(self) -> frozenset[str]:
+        """People Teams refused a message to (403) who haven't written to or reinstalled Seula since."""
+        r = schema.delivery_recipients
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(sa.select(r.c.person_id).where(r.c.unreachable_at.is_not(None)))
+            return frozenset(row.person_id for row in rows)
+
+    async def record_timezone(self, person_id: str, timezone: str, now: datetime) -> None:
+        """Remember the IANA timezone Teams reported with a person's message (for send times)."""
+        if self._blocked(person_id):
+            return
+        r = schema.delivery_recipients
+        async with self._engine.begin() as connection:
+            await self._upsert(
+                connection,
+                r,
+                [{"person_id": person_id, "timezone": timezone, "updated_at": now}],
+                ["person_id"],
+            )
+
+    async def timezones(self) -> dict[str, str]:
+        """Each person's last reported IANA timezone, by Entra object id."""
+        r = schema.delivery_recipients
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(
+                sa.select(r.c.person_id, r.c.timezone).where(r.c.timezone.is_not(None))
+            )
+            return {row.person_id: row.timezone for row in rows}
+
+    async def personal_conversation(self, person_id: str) -> ConversationRecord | None:
+        """The most recent 1:1 conversation with a person, if Seula has one (one query: it is per message)."""
+        c = schema.conversations
+        query = (
+            sa.select(c)
+            .where(c.c.user_id == person_id, c.c.conversation_type == "personal")
+            .order_by(c.c.updated_at.desc())
+            .limit(1)
+        )
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(query)).first()
+        return None if row is None else _conversation_from_row(row)
+
+    async def latest_conversation(self, tenant_id: str | None = None) -> ConversationRecord | None:
+        """The conversation Teams last reached Seula in (in `tenant_id` if given): its service URL and bot."""
+        c = schema.conversations
+        query = sa.select(c.c.id).order_by(c.c.updated_at.desc()).limit(1)
+        if tenant_id is not None:
+            query = query.where(c.c.tenant_id == tenant_id)
+        async with self._engine.connect() as connection:
+            conversation_id = (await connection.execute(query)).scalar_one_or_none()
+        return None if conversation_id is None else await self.get_conversation(conversation_id)
+
+    async def _finish_attempt(self, item_id: int, owner: str, **values: Any) -> None:
+        o = schema.outbox
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                sa.update(o)
+                .where(o.c.id == item_id, o.c.lease_owner == owner)
+                .values(sending_since=None, lease_owner=None, lease_until=None, **values)
+            )
 
     # --- reads --------------------------------------------------------------------------------------------
 
@@ -491,19 +824,7 @@ class Store:
                     sa.select(schema.conversations).where(schema.conversations.c.id == conversation_id)
                 )
             ).first()
-        if row is None:
-            return None
-        return ConversationRecord(
-            id=row.id,
-            conversation_type=row.conversation_type,
-            tenant_id=row.tenant_id,
-            user_id=row.user_id,
-            team_id=row.team_id,
-            channel_id=row.channel_id,
-            service_url=row.service_url,
-            reference=dict(row.reference),
-            updated_at=row.updated_at,
-        )
+        return None if row is None else _conversation_from_row(row)
 
     async def is_empty(self) -> bool:
         """True when no person and no message is held yet."""
@@ -565,6 +886,25 @@ class Store:
                 sa.select(schema.person_settings.c.person_id).where(schema.person_settings.c.hidden.is_(True))
             )
             return frozenset(row.person_id for row in rows)
+
+    async def visibility_choices(self) -> dict[str, PersonVisibility]:
+        """Everyone's own visibility choices, by person id (people who made none are left out)."""
+        s, h = schema.person_settings, schema.person_hidden_topics
+        async with self._engine.connect() as connection:
+            settings = (await connection.execute(sa.select(s))).all()
+            topics = (await connection.execute(sa.select(h).order_by(h.c.person_id, h.c.topic))).all()
+        hidden_topics: dict[str, list[str]] = defaultdict(list)
+        for row in topics:
+            hidden_topics[row.person_id].append(row.topic)
+        return {
+            row.person_id: PersonVisibility(
+                hidden=bool(row.hidden),
+                opted_in=bool(row.opted_in),
+                hidden_topics=tuple(hidden_topics.get(row.person_id, ())),
+                team_only=bool(row.team_only),
+            )
+            for row in settings
+        }
 
     async def content_version(self) -> tuple[object, ...]:
         """A cheap fingerprint of messages, people and settings: it changes whenever any of them does."""
@@ -666,7 +1006,7 @@ class Store:
         """Insert rows, or update the existing ones except for their `keys` and the `keep` columns."""
         if not rows:
             return
-        unique = _last_per_key(rows, keys)
+        unique = _last_per_key([_without_nul(row) for row in rows], keys)
         statement = self._insert(table)
         # Only the columns given are updated: others (e.g. `welcomed_at`) keep what the row had.
         updates = {
@@ -708,6 +1048,18 @@ def _unique_reactions(reactions: Iterable[Reaction]) -> list[Reaction]:
     for reaction in reactions:
         seen.setdefault((reaction.user_id, reaction.reaction_type), reaction)
     return list(seen.values())
+
+
+def _topic_key(topic: str) -> str:
+    return " ".join(topic.replace("\x00", "").split()).casefold()[:200]
+
+
+def _without_nul(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with NUL characters removed from its text: PostgreSQL text can't hold them (SQLite can).
+
+    Teams delivers whatever a person typed, control characters included (found by the endpoint fuzz test).
+    """
+    return {key: value.replace("\x00", "") if isinstance(value, str) else value for key, value in row.items()}
 
 
 def _safe_url(url: str) -> str:
@@ -798,4 +1150,35 @@ def _message_from_row(row: Any, reactions: tuple[Reaction, ...]) -> Message:
         from_application=bool(row.from_application),
         mentions=tuple(row.mentions),
         reactions=reactions,
+    )
+
+
+def _outbox_item(row: Any) -> OutboxItem:
+    return OutboxItem(
+        kind=row.kind,
+        recipient_id=row.recipient_id,
+        period=row.period,
+        due_at=row.due_at,
+        card=dict(row.card),
+        summary=row.summary,
+        id=row.id,
+        status=row.status,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        last_error=row.last_error,
+        sent_at=row.sent_at,
+    )
+
+
+def _conversation_from_row(row: Any) -> ConversationRecord:
+    return ConversationRecord(
+        id=row.id,
+        conversation_type=row.conversation_type,
+        service_url=row.service_url,
+        reference=dict(row.reference),
+        updated_at=row.updated_at,
+        tenant_id=row.tenant_id,
+        user_id=row.user_id,
+        team_id=row.team_id,
+        channel_id=row.channel_id,
     )

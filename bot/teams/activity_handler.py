@@ -20,6 +20,7 @@ from botbuilder.schema.teams import TeamInfo
 from bot.assistant import Assistant, Incoming, Reply
 from bot.graph_import import import_live_message
 from bot.model import ConversationRecord
+from bot.send_time import is_timezone
 from bot.store import Store
 from cards.elements import CARD_CONTENT_TYPE
 from cards.notice_card import build_notice_card
@@ -38,6 +39,7 @@ class SeulaActivityHandler(TeamsActivityHandler):  # type: ignore[misc]
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         await self._remember_conversation(activity)
+        await self._remember_timezone(activity)
         text, mentioned = _without_bot_mention(activity)
         value = activity.value if isinstance(activity.value, dict) else None
         personal = activity.conversation.conversation_type in (None, "personal")
@@ -115,6 +117,12 @@ class SeulaActivityHandler(TeamsActivityHandler):  # type: ignore[misc]
         if await self._store.mark_welcomed(activity.conversation.id):
             language = self._assistant.language_for("", _locale(activity))
             await turn_context.send_activity(_to_activity(self._assistant.welcome(language)))
+
+    async def _remember_timezone(self, activity: Activity) -> None:
+        # Weekly messages go out at a local hour: keep the zone the person's Teams client reports.
+        person, zone = _user_id(activity), _timezone(activity)
+        if person and zone:
+            await self._store.record_timezone(person, zone, datetime.now(UTC))
 
     async def _remember_conversation(self, activity: Activity) -> None:
         reference = TurnContext.get_conversation_reference(activity)
@@ -220,6 +228,16 @@ def _locale(activity: Activity) -> str | None:
         if getattr(entity, "type", None) == "clientInfo" and properties.get("locale"):
             return str(properties["locale"])
     return None
+
+
+def _timezone(activity: Activity) -> str | None:
+    """The IANA timezone Teams reports with a message (`localTimezone`, or the clientInfo entity's)."""
+    candidates: list[object] = [getattr(activity, "local_timezone", None)]
+    for entity in activity.entities or ():
+        properties = getattr(entity, "additional_properties", None) or {}
+        if getattr(entity, "type", None) == "clientInfo":
+            candidates.append(properties.get("timezone"))
+    return next((c for c in candidates if isinstance(c, str) and is_timezone(c)), None)
 
 
 def _plain(text: str) -> str:

@@ -7,9 +7,10 @@ import logging
 from typing import Any
 
 from aiohttp import web
-from botbuilder.core import TurnContext
+from botbuilder.core import TurnContext, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity
+from msrest.serialization import Model
 
 from bot.assistant import Assistant
 from bot.settings import Settings
@@ -83,7 +84,7 @@ class TeamsEndpoint:
             authentication, activity, self._handler.on_turn
         )
         if invoke_response is not None:
-            return web.json_response(invoke_response.body, status=invoke_response.status)
+            return web.json_response(_invoke_body(invoke_response.body), status=invoke_response.status)
         return web.Response(status=200)
 
     async def _on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
@@ -116,6 +117,27 @@ def _tenant_id(activity: Activity) -> str | None:
     channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
     tenant = (channel_data.get("tenant") or {}).get("id")
     return str(tenant).lower() if tenant else None
+
+
+def _invoke_body(body: object) -> object:
+    """An invoke response body as JSON.
+
+    botbuilder answers a malformed `adaptiveCard/action` invoke with an unserialised model whose value is an
+    Exception (found by tests/test_endpoint_fuzz.py): that becomes the Universal Actions error shape rather
+    than a 500.
+    """
+    if not isinstance(body, Model):
+        return body
+    try:
+        return serializer_helper(body)
+    except Exception:
+        value = getattr(body, "value", None)
+        message = " ".join(str(part) for part in value.args) if isinstance(value, BaseException) else ""
+        return {
+            "statusCode": int(getattr(body, "status_code", None) or 400),
+            "type": "application/vnd.microsoft.error",
+            "value": {"code": "BadRequest", "message": message or "malformed invoke"},
+        }
 
 
 def _problem(status: int, detail: str) -> web.Response:

@@ -1,0 +1,145 @@
+"""Who may be shown to whom: the one visibility policy every output of Seula goes through.
+
+A person may be shown to a viewer for a query when they allow being shown at all (they did not say "hide me",
+and under the `opt-in` organization default they said "show me"), the query touches none of the topics they
+hid, and, if they chose "only my team", the viewer is on their team. Pure: no I/O, no clock.
+
+A team is the directory's `department` when both people have one (compared without case or surrounding
+spaces); when either has none, it is the people reporting to the same manager. Departments are what Entra
+ID holds for most organizations and what colleagues mean by "my team"; the shared manager covers
+directories that leave departments empty. An unknown viewer (no directory record) is on nobody's team.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.model import Person
+from bot.text import stem, terms
+
+__all__ = [
+    "VISIBILITY_DEFAULTS",
+    "PersonVisibility",
+    "VisibilityDefault",
+    "VisibilityPolicy",
+    "hides_topic",
+    "may_show",
+    "recognisable",
+    "same_team",
+]
+
+VisibilityDefault = Literal["visible", "opt-in"]
+VISIBILITY_DEFAULTS: tuple[VisibilityDefault, ...] = ("visible", "opt-in")
+
+# A query word meets a hidden topic's word when one is a prefix of the other and the shorter is this long:
+# the same reach as the search's own prefix matching ("postgres" hides "postgresql" too). Hiding errs wide.
+_PREFIX_MIN_CHARS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class PersonVisibility:
+    """One person's own choices: hidden from everyone, opted in, hidden topics (as written), team only."""
+
+    hidden: bool = False
+    opted_in: bool = False  # said "show me": needed under the opt-in default
+    hidden_topics: tuple[str, ...] = ()
+    team_only: bool = False
+
+
+NO_CHOICES = PersonVisibility()
+
+
+def same_team(a: Person, b: Person) -> bool:
+    """True when `a` and `b` are on the same team: same department, else the same manager."""
+    department_a, department_b = _department(a), _department(b)
+    if department_a and department_b:
+        return department_a == department_b
+    return a.manager_id is not None and a.manager_id == b.manager_id
+
+
+def hides_topic(hidden_topics: Iterable[str], query_terms: Sequence[str]) -> bool:
+    """True when the query touches a hidden topic: every word of the topic meets a word of the query."""
+    wanted = [stem(term) for term in query_terms if term]  # stem() is idempotent: stems stay stems
+    for topic in hidden_topics:
+        topic_terms = terms(topic)
+        if topic_terms and all(any(_meets(t, q) for q in wanted) for t in topic_terms):
+            return True
+    return False
+
+
+def recognisable(choices: PersonVisibility, default: VisibilityDefault) -> bool:
+    """True when the person allows being shown at all (may be named in a summary or recognised).
+
+    Team-only people are recognisable (a summary goes to their own manager); callers naming a topic must
+    still check `hides_topic`.
+    """
+    if choices.hidden:
+        return False
+    return default == "visible" or choices.opted_in
+
+
+def may_show(
+    person: Person | None,
+    choices: PersonVisibility,
+    default: VisibilityDefault,
+    viewer: Person | None,
+    query_terms: Sequence[str],
+) -> bool:
+    """True when `person` (their directory record, if held) may be shown to `viewer` for `query_terms`."""
+    if not recognisable(choices, default):
+        return False
+    if choices.hidden_topics and hides_topic(choices.hidden_topics, query_terms):
+        return False
+    if choices.team_only:
+        return person is not None and viewer is not None and same_team(person, viewer)
+    return True
+
+
+class VisibilityPolicy:
+    """The policy over everyone's choices at one moment: what every card, answer and summary asks."""
+
+    def __init__(
+        self,
+        default: VisibilityDefault,
+        choices: Mapping[str, PersonVisibility],
+        people: Mapping[str, Person],
+    ) -> None:
+        self.default = default
+        self._choices = dict(choices)
+        self._people = people
+
+    def choices_of(self, person_id: str) -> PersonVisibility:
+        """The person's own choices (all defaults when they made none)."""
+        return self._choices.get(person_id, NO_CHOICES)
+
+    def may_show(self, person_id: str, viewer_id: str | None, query_terms: Sequence[str]) -> bool:
+        """True when `person_id` may be shown to `viewer_id` (None: unknown) for a query of `query_terms`."""
+        viewer = self._people.get(viewer_id) if viewer_id else None
+        return may_show(
+            self._people.get(person_id), self.choices_of(person_id), self.default, viewer, query_terms
+        )
+
+    def recognisable(self, person_id: str) -> bool:
+        """True when the person allows being shown at all (manager summaries, recognition)."""
+        return recognisable(self.choices_of(person_id), self.default)
+
+    def excluded(
+        self, candidates: Iterable[str], viewer_id: str | None, query_terms: Sequence[str]
+    ) -> frozenset[str]:
+        """The `candidates` that may not be shown to `viewer_id` for this query."""
+        if self.default == "visible" and not self._choices:
+            return frozenset()
+        return frozenset(c for c in candidates if not self.may_show(c, viewer_id, query_terms))
+
+
+def _department(person: Person) -> str:
+    return " ".join((person.department or "").split()).casefold()
+
+
+def _meets(topic_term: str, query_term: str) -> bool:
+    if topic_term == query_term:
+        return True
+    shorter, longer = sorted((topic_term, query_term), key=len)
+    return len(shorter) >= _PREFIX_MIN_CHARS and longer.startswith(shorter)
