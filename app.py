@@ -1,4 +1,4 @@
-"""Seula's composition root and command line: `python app.py [serve|ask|import|sync|stats|nudges|…]`."""
+"""Seula's composition root and command line: `python app.py [serve|ask|sync|stats|nudges|summary|…]`."""
 
 from __future__ import annotations
 
@@ -29,17 +29,21 @@ from bot.expert_finder import ExpertAnswer
 from bot.graph.client import GraphError
 from bot.graph_import import import_file, import_json_lines
 from bot.manifest_package import ManifestError, build_app_package
+from bot.model import Language
 from bot.nudges import Nudge
 from bot.settings import Settings, SettingsError, load_settings
 from bot.signals import Contribution
 from bot.store import StoreError
+from bot.summaries import SummaryRefused, TeamSummary
 from bot.teams.proactive import TeamsSender
 from bot.web import create_app
 from cards.nudge_card import nudge_why
+from cards.strings import say
 
 logger = logging.getLogger("seula")
 
 EXIT_USAGE = 2
+EXIT_REFUSED = 3  # the request is understood but not allowed (a team summary for someone who manages no one)
 EXIT_CONFIG = 78  # EX_CONFIG: a setting is wrong
 
 
@@ -120,6 +124,8 @@ async def _run_command(settings: Settings, args: argparse.Namespace) -> int:
             return await _sync(services, args.json)
         if args.command == "nudges":
             return await _nudges(services, args)
+        if args.command == "summary":
+            return await _summary(services, args.manager, args.json, args.language)
         if args.command == "forget":
             counts = await services.assistant.forget(args.person)
             if args.json:
@@ -349,6 +355,55 @@ def _nudge_json(nudge: Nudge, reachable: bool) -> dict[str, Any]:
     }
 
 
+async def _summary(services: Services, manager: str, as_json: bool, language: Language) -> int:
+    await load_demo_tenant_if_empty(services.settings, services.store)
+    summary = await services.summaries.summarize(manager)
+    if isinstance(summary, SummaryRefused):
+        reason = say(language, "summary.refused")
+        if as_json:
+            _print_json({"refused": reason})
+        else:
+            _print(reason)
+        return EXIT_REFUSED
+    if as_json:
+        _print_json(summary.as_dict())
+    else:
+        _print_summary(summary, language)
+    return 0
+
+
+def _print_summary(summary: TeamSummary, language: Language) -> None:
+    """The summary as plain text: the same content as the card, for a terminal."""
+    period = f"{summary.since:%Y-%m-%d} – {summary.until:%Y-%m-%d}"
+    _print(f"{say(language, 'summary.title')} ({summary.team_size}, {period})")
+    if summary.small_team:
+        _print(say(language, "summary.small_team"))
+    sections: list[tuple[str, list[str]]] = [
+        (
+            "summary.topics.title",
+            [f"{t.label}: {say(language, f'summary.movement.{t.movement}')}" for t in summary.topics],
+        ),
+        (
+            "summary.help.title",
+            [f"→ {f.department}: {f.answers}" for f in summary.helps]
+            + [f"← {f.department}: {f.answers}" for f in summary.relies_on],
+        ),
+        (
+            "summary.unanswered.title",
+            [f"{q.question.snippet}\n    {q.question.url}" for q in summary.unanswered],
+        ),
+        ("summary.emerging.title", [f"{v.name}: {', '.join(v.topics)}" for v in summary.emerging]),
+        ("summary.recognitions.title", [f"{v.name}: {', '.join(v.topics)}" for v in summary.recognitions]),
+    ]
+    for key, lines in sections:
+        if summary.small_team and key != "summary.unanswered.title":
+            continue
+        _print(f"\n{say(language, key)}")
+        for line in lines or ["-"]:
+            _print(f"  - {line}")
+    _print(f"\n{say(language, 'summary.leaves_out')}")
+
+
 def _answer_json(answer: ExpertAnswer) -> dict[str, Any]:
     return {
         "query": answer.query,
@@ -439,6 +494,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     forget.add_argument("person", help="the person's Entra object id")
     forget.add_argument("--json", action="store_true", help="print what was erased as JSON")
+    summary = commands.add_parser(
+        "summary", help="the team summary a manager would get (exit status 3 if they manage no one)"
+    )
+    summary.add_argument("--manager", required=True, help="the manager's Entra object id")
+    summary.add_argument("--json", action="store_true", help="print JSON")
+    summary.add_argument("--language", choices=("en", "fi"), default="en", help="language of the text")
     manifest = commands.add_parser("manifest", help="write the Teams app package (zip) for upload")
     manifest.add_argument("--bot-id", help="the bot's Microsoft App ID (default: MicrosoftAppId)")
     manifest.add_argument("--out", help="where to write the zip (default: SEULA_DATA_DIR/seula-app.zip)")

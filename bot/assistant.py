@@ -29,6 +29,8 @@ from bot.manifest_package import MANIFEST_COMMANDS
 from bot.model import Language
 from bot.nudger import Nudger
 from bot.store import Store
+from bot.summaries import SummaryRefused
+from bot.team_summaries import TeamSummaries
 from cards.elements import Element, escape_markdown
 from cards.expert_card import MORE_VERB, build_expert_card
 from cards.forget_card import FORGET_VERB, build_forget_card
@@ -46,6 +48,7 @@ from cards.nudge_card import (
 )
 from cards.profile_card import VISIBILITY_VERB, build_profile_card
 from cards.strings import say
+from cards.summary_card import SUBSCRIBE_VERB, UNSUBSCRIBE_VERB, build_summary_card
 from cards.welcome_card import build_welcome_card
 
 logger = logging.getLogger(__name__)
@@ -78,6 +81,7 @@ class Assistant:
         self,
         store: Store,
         finder: ExpertFinder,
+        summaries: TeamSummaries,
         max_experts: int,
         default_language: Language,
         clock: Callable[[], datetime],
@@ -88,6 +92,7 @@ class Assistant:
         self._finder = finder
         # Without one given, nudges follow NUDGES_DEFAULT's default (on); the composition root passes its own.
         self._nudger = nudger or Nudger(store, finder, True, default_language, clock)
+        self._summaries = summaries
         self._max_experts = max_experts
         self._default_language = default_language
 
@@ -115,7 +120,9 @@ class Assistant:
                     return Reply(text=say(language, "identity.missing"))
                 return Reply(text=await self._choose(incoming.user_id, command, language))
             case TeamSummary():
-                return self._not_yet("feature.team_summary", language)
+                if not incoming.user_id:
+                    return Reply(text=say(language, "identity.missing"))
+                return await self._team_summary(incoming.user_id, language)
             case MyProfile():
                 if not incoming.user_id:
                     return Reply(text=say(language, "identity.missing"))
@@ -167,6 +174,16 @@ class Assistant:
                 return Reply(text=say(language, "identity.missing"))
             await self.forget(user_id)
             return Reply(text=say(language, "forget.done"))
+        if verb in (SUBSCRIBE_VERB, UNSUBSCRIBE_VERB):
+            # Only the person pressing the button is (un)subscribed: never an id carried in the card's data.
+            if not user_id:
+                return Reply(text=say(language, "identity.missing"))
+            if verb == UNSUBSCRIBE_VERB:
+                await self._summaries.unsubscribe(user_id)
+                return Reply(text=say(language, "summary.unsubscribed"))
+            if await self._summaries.subscribe(user_id, language):
+                return Reply(text=say(language, "summary.subscribed"))
+            return Reply(text=say(language, "summary.refused"))
         logger.warning("Unknown or malformed card action %r", verb[:64])
         return Reply(text=say(language, "action.unknown"))
 
@@ -259,6 +276,13 @@ class Assistant:
             opt_in_default=policy.default == "opt-in",
         )
         return Reply(card=card)
+
+    async def _team_summary(self, requester_id: str, language: Language) -> Reply:
+        summary = await self._summaries.summarize(requester_id)
+        if isinstance(summary, SummaryRefused):
+            return Reply(text=say(language, "summary.refused"))
+        subscribed = await self._summaries.is_subscribed(requester_id)
+        return Reply(card=build_summary_card(summary, language, subscribed))
 
     async def _answer(self, answer: ExpertAnswer, language: Language) -> Reply:
         # Kept so a person can see where they were suggested ("what do you know about me"); not who asked.

@@ -22,6 +22,7 @@ from bot.nudger import Nudger
 from bot.ratelimit import RateLimiter
 from bot.settings import Settings
 from bot.store import Store
+from bot.team_summaries import TeamSummaries
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ class Services:
     settings: Settings
     store: Store
     finder: ExpertFinder
+    summaries: TeamSummaries
     assistant: Assistant
     nudger: Nudger
 
@@ -67,10 +69,22 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         nudger = Nudger(
             store, finder, settings.nudges_default == "on", settings.default_language, clock=utc_now
         )
-        assistant = Assistant(
-            store, finder, settings.max_experts, settings.default_language, clock=utc_now, nudger=nudger
+        summaries = TeamSummaries(
+            store,
+            settings.summary_include_indirect_reports,
+            clock=utc_now,
+            visibility_default=settings.visibility_default,
         )
-        yield Services(settings, store, finder, assistant, nudger)
+        assistant = Assistant(
+            store,
+            finder,
+            summaries,
+            settings.max_experts,
+            settings.default_language,
+            clock=utc_now,
+            nudger=nudger,
+        )
+        yield Services(settings, store, finder, summaries, assistant, nudger)
     finally:
         await store.close()
 

@@ -201,6 +201,12 @@ class Settings:
         "`on`: people with established or rising expertise get a weekly nudge until they say `stop nudges`; "
         "`opt-in`: only those who said `start nudges` get one.",
     )
+    summary_include_indirect_reports: bool = _setting(
+        "SUMMARY_INCLUDE_INDIRECT_REPORTS",
+        "off",
+        "`on`: a manager's team summary also covers their reports' reports; `off` (default): direct reports "
+        "only.",
+    )
 
     @property
     def auth_enabled(self) -> bool:
@@ -300,6 +306,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: Path | 
         nudge_hour=parse("nudge_hour", _int_between(0, 23)),
         default_timezone=parse("default_timezone", _timezone),
         nudges_default=parse("nudges_default", _choice("on", "opt-in")),
+        summary_include_indirect_reports=parse("summary_include_indirect_reports", _on_off),
     )
     _check_combinations(settings)
     return settings

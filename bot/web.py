@@ -53,7 +53,27 @@ def create_app(services: Services, delivery: Delivery | None = None) -> web.Appl
         app[delivery_key] = delivery
         app.cleanup_ctx.append(_delivery_job)
         app.cleanup_ctx.append(_nudges_job)
+        app.cleanup_ctx.append(_summary_planning)
     return app
+
+
+async def _summary_planning(app: web.Application) -> AsyncIterator[None]:
+    """The `summary-planning` job: hourly, plan this month's team summaries for subscribed managers (the
+    first run in a month does the work; the outbox sends each once, whatever the number of replicas)."""
+    services, delivery = app[services_key], app[delivery_key]
+
+    async def loop() -> None:
+        while True:
+            try:
+                await services.summaries.plan_monthly(delivery)
+            except Exception:
+                logger.exception("Planning the monthly team summaries failed; it runs again in an hour")
+            await asyncio.sleep(SYNC_PASS_SECONDS)
+
+    task = asyncio.create_task(loop(), name="summary-planning")
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 async def _delivery_job(app: web.Application) -> AsyncIterator[None]:

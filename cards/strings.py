@@ -207,6 +207,110 @@ _STRINGS: Final[dict[str, dict[Language, str]]] = {
     "profile.undo.hidden": {"en": "Show me again", "fi": "Näytä minut taas"},
     "profile.undo.topic": {"en": "Show me for {topic}", "fi": "Näytä aiheesta {topic}"},
     "profile.undo.team_only": {"en": "Show me to everyone", "fi": "Näytä minut kaikille"},
+    "summary.title": {"en": "Your team this month", "fi": "Tiimisi tämä kuukausi"},
+    "summary.subtitle": {
+        "en": "{people} people reporting to you · {since} – {until} · from public channels",
+        "fi": "{people} henkilöä raportoi sinulle · {since} – {until} · julkisilta kanavilta",
+    },
+    "summary.small_team": {
+        "en": "Your team is small, so I show only what singles no one out: open questions in your team's "
+        "domain. Team topics, help between teams and recognitions need at least three people.",
+        "fi": "Tiimisi on pieni, joten näytän vain sen, mikä ei nosta ketään esiin: tiimisi alan avoimet "
+        "kysymykset. Tiimin aiheet, tiimien välinen apu ja huomionosoitukset vaativat vähintään kolme "
+        "henkilöä.",
+    },
+    "summary.topics.title": {"en": "What the team wrote about", "fi": "Mistä tiimi kirjoitti"},
+    "summary.topics.none": {
+        "en": "No topic was shared by at least three of your people this month.",
+        "fi": "Yksikään aihe ei ollut ainakaan kolmen tiimiläisesi yhteinen tässä kuussa.",
+    },
+    "summary.topics.chart": {"en": "Team topics", "fi": "Tiimin aiheet"},
+    "summary.topics.axis": {"en": "Weight in the team's messages", "fi": "Paino tiimin viesteissä"},
+    "summary.topics.previous": {"en": "Previous 30 days", "fi": "Edelliset 30 päivää"},
+    "summary.topics.current": {"en": "Last 30 days", "fi": "Viimeiset 30 päivää"},
+    "summary.movement.new": {"en": "new", "fi": "uusi"},
+    "summary.movement.up": {"en": "rising", "fi": "kasvussa"},
+    "summary.movement.steady": {"en": "steady", "fi": "ennallaan"},
+    "summary.movement.down": {"en": "quieter", "fi": "hiljentynyt"},
+    "summary.help.title": {"en": "Help between teams", "fi": "Apu tiimien välillä"},
+    "summary.help.given": {"en": "Your team answered", "fi": "Tiimisi vastasi"},
+    "summary.help.received": {"en": "Answered your team", "fi": "Vastasi tiimillesi"},
+    "summary.help.axis": {"en": "Answers", "fi": "Vastauksia"},
+    "summary.help.given.item": {
+        "en": "Your team answered **{department}** {answers} times",
+        "fi": "Tiimisi vastasi yksikölle **{department}** {answers} kertaa",
+    },
+    "summary.help.received.item": {
+        "en": "**{department}** answered your team {answers} times",
+        "fi": "**{department}** vastasi tiimillesi {answers} kertaa",
+    },
+    "summary.help.none": {
+        "en": "No exchange with another department involved at least three people on each side this month.",
+        "fi": "Mikään vaihto toisen yksikön kanssa ei koskenut ainakaan kolmea henkilöä kummallakin "
+        "puolella tässä kuussa.",
+    },
+    "summary.unanswered.title": {
+        "en": "Open questions in your team's domain",
+        "fi": "Avoimet kysymykset tiimisi alalta",
+    },
+    "summary.unanswered.none": {
+        "en": "No unanswered question in your team's domain this month.",
+        "fi": "Tiimisi alalta ei ole vastaamattomia kysymyksiä tässä kuussa.",
+    },
+    "summary.unanswered.followers": {
+        "en": "{followers} others want to know too",
+        "fi": "{followers} muuta haluaa myös tietää",
+    },
+    "summary.unanswered.open": {"en": "Open question", "fi": "Avaa kysymys"},
+    "summary.emerging.title": {"en": "Emerging voices", "fi": "Nousevat äänet"},
+    "summary.emerging.item": {
+        "en": "**{name}** has lately started helping colleagues with {topics}.",
+        "fi": "**{name}** on viime aikoina alkanut auttaa kollegoita: {topics}.",
+    },
+    "summary.recognitions.title": {"en": "Worth recognizing", "fi": "Huomionosoituksen arvoisia"},
+    "summary.recognitions.item": {
+        "en": "Colleagues appreciated **{name}**'s help with {topics}.",
+        "fi": "Kollegat arvostivat apua, jota **{name}** antoi: {topics}.",
+    },
+    "summary.people.none": {
+        "en": "No one to highlight this month among those who allow being shown.",
+        "fi": "Tässä kuussa ei ole nostettavaa niiden joukossa, jotka sallivat näkymisen.",
+    },
+    "summary.evidence": {"en": "Open message", "fi": "Avaa viesti"},
+    "summary.and": {"en": "and", "fi": "ja"},
+    "summary.leaves_out": {
+        "en": "What this summary leaves out, on purpose: who posted how much, sentiment, and anyone who "
+        "chose to be hidden. Team figures appear only where at least three people are involved. "
+        "People are listed alphabetically, never ranked.",
+        "fi": "Mitä yhteenveto jättää tarkoituksella pois: kuka kirjoitti kuinka paljon, tunnetilat ja "
+        "kaikki, jotka ovat halunneet pysyä piilossa. Tiimin luvut näkyvät vain, kun mukana on vähintään "
+        "kolme henkilöä. Henkilöt ovat aakkosjärjestyksessä, eivät paremmuusjärjestyksessä.",
+    },
+    "summary.subscribe": {"en": "Send me this monthly", "fi": "Lähetä tämä kuukausittain"},
+    "summary.unsubscribe": {"en": "Stop the monthly summary", "fi": "Lopeta kuukausiyhteenveto"},
+    "summary.subscribed": {
+        "en": "Done: I'll send you your team summary at the start of every month. Say **team summary** "
+        "any time for the current one.",
+        "fi": "Selvä: lähetän tiimisi yhteenvedon jokaisen kuukauden alussa. Sano **tiimin yhteenveto**, "
+        "niin saat ajantasaisen milloin vain.",
+    },
+    "summary.unsubscribed": {
+        "en": "Done: no more monthly team summaries. You can still ask for one any time.",
+        "fi": "Selvä: en lähetä enää kuukausittaisia tiimiyhteenvetoja. Voit silti pyytää sellaisen "
+        "milloin vain.",
+    },
+    "summary.monthly": {
+        "en": "Your monthly team summary: topics, open questions and people worth recognizing.",
+        "fi": "Kuukauden tiimiyhteenvetosi: aiheet, avoimet kysymykset ja huomionosoituksen arvoiset.",
+    },
+    "summary.refused": {
+        "en": "Team summaries are for managers, about their own team: I don't see anyone reporting to you "
+        "in the directory, so I have no summary to show you. If that's wrong, your manager field in "
+        "Microsoft Entra ID may need updating.",
+        "fi": "Tiimiyhteenvedot ovat esihenkilöille heidän omasta tiimistään: hakemistossa ei näy ketään, "
+        "joka raportoisi sinulle, joten minulla ei ole yhteenvetoa näytettäväksi. Jos tämä on väärin, "
+        "esihenkilötiedot Microsoft Entra ID:ssä voivat vaatia päivitystä.",
+    },
     "not_yet": {
         "en": "**{feature}** isn't available in this version of Seula yet.",
         "fi": "**{feature}** ei ole vielä käytettävissä tässä Seulan versiossa.",

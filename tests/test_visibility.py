@@ -22,6 +22,7 @@ from bot.expert_finder import ExpertFinder
 from bot.graph_import import import_json_lines
 from bot.model import Person
 from bot.store import Store
+from bot.team_summaries import TeamSummaries
 from bot.visibility import (
     PersonVisibility,
     VisibilityDefault,
@@ -250,7 +251,8 @@ async def check_tenant(
             await store.load_stop_list(TEST_SECRET_KEY.encode())
             await import_json_lines(store, io.StringIO("".join(json.dumps(o) + "\n" for o in objects)))
             baseline_finder = ExpertFinder(store, clock=lambda: NOW)
-            baseline = Assistant(store, baseline_finder, 3, "en", clock=lambda: NOW)
+            no_summaries = TeamSummaries(store, include_indirect_reports=False, clock=lambda: NOW)
+            baseline = Assistant(store, baseline_finder, no_summaries, 3, "en", clock=lambda: NOW)
             before = {query: (await every_page(baseline, query, viewer))[0] for query, _ in QUERIES}
             assert any(before.values()), "the tenant gives answers to check"
 
@@ -262,7 +264,7 @@ async def check_tenant(
                     await store.hide_topic(pid, topic)
                 await store.set_team_only(pid, choice.team_only)
             finder = ExpertFinder(store, clock=lambda: NOW, visibility_default=default)
-            assistant = Assistant(store, finder, 3, "en", clock=lambda: NOW)
+            assistant = Assistant(store, finder, no_summaries, 3, "en", clock=lambda: NOW)
             viewer_person = directory.get(viewer) if viewer else None
 
             for query, topic in QUERIES:

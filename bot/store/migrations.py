@@ -247,6 +247,15 @@ def _0007_nudges(op: Operations) -> None:
     )
 
 
+def _0008_summaries(op: Operations) -> None:
+    op.create_table(
+        "summary_subscriptions",
+        sa.Column("manager_id", sa.String(64), primary_key=True),
+        sa.Column("language", sa.String(8), nullable=False),
+        sa.Column("subscribed_at", UTCDateTime, nullable=False),
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _0001_initial,
     _0002_graph_sync,
@@ -255,6 +264,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _0005_outbox,
     _0006_visibility,
     _0007_nudges,
+    _0008_summaries,
 )
 
 

@@ -256,3 +256,11 @@ nudge_prompts = sa.Table(
     sa.Column("outcome_reactions", sa.Integer, nullable=False),
     sa.UniqueConstraint("person_id", "channel_id", "message_id", name="uq_nudge_prompts_question"),
 )
+
+summary_subscriptions = sa.Table(
+    "summary_subscriptions",
+    metadata,
+    sa.Column("manager_id", sa.String(64), primary_key=True),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("subscribed_at", UTCDateTime, nullable=False),
+)

@@ -327,6 +327,13 @@ class Store:
                 counts["nudges"] += (
                     await connection.execute(sa.delete(table).where(table.c.person_id == person_id))
                 ).rowcount
+            counts["summary_subscriptions"] = (
+                await connection.execute(
+                    sa.delete(schema.summary_subscriptions).where(
+                        schema.summary_subscriptions.c.manager_id == person_id
+                    )
+                )
+            ).rowcount
             counts["settings"] = (
                 await connection.execute(
                     sa.delete(schema.person_settings).where(schema.person_settings.c.person_id == person_id)
@@ -427,6 +434,35 @@ class Store:
             query = query.where(schema.audit_log.c.action == action)
         async with self._engine.connect() as connection:
             return [(row.at, row.action, dict(row.detail)) for row in await connection.execute(query)]
+
+    async def record_audit(self, action: str, detail: Mapping[str, Any], at: datetime) -> None:
+        """Append an entry to the audit log (e.g. a team summary request, granted or refused)."""
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                sa.insert(schema.audit_log).values(at=at, action=action, detail=dict(detail))
+            )
+
+    async def subscribe_summary(self, manager_id: str, language: str, at: datetime) -> None:
+        """Send this manager their team summary monthly, in `language` (subscribing again keeps one row)."""
+        if self._blocked(manager_id):
+            return
+        row = {"manager_id": manager_id, "language": language, "subscribed_at": at}
+        async with self._engine.begin() as connection:
+            await self._upsert(connection, schema.summary_subscriptions, [row], ["manager_id"])
+
+    async def unsubscribe_summary(self, manager_id: str) -> bool:
+        """Stop the monthly summary; return whether there was a subscription."""
+        s = schema.summary_subscriptions
+        async with self._engine.begin() as connection:
+            result = await connection.execute(sa.delete(s).where(s.c.manager_id == manager_id))
+        return bool(result.rowcount)
+
+    async def summary_subscriptions(self) -> dict[str, str]:
+        """Every manager subscribed to the monthly summary, with the language they asked in."""
+        s = schema.summary_subscriptions
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(sa.select(s.c.manager_id, s.c.language).order_by(s.c.manager_id))
+            return {row.manager_id: row.language for row in rows}
 
     async def _flush_deleted_pages(self) -> None:
         if self.engine_name != "sqlite":
