@@ -1,11 +1,16 @@
-// Drives the Microsoft 365 Agents Playground in headless Chromium: asks each query in the personal chat,
-// waits for the bot's Adaptive Card, checks the expected people are in it and saves a screenshot.
+// Drives the Microsoft 365 Agents Playground in headless Chromium: for each case, types a message in the
+// personal chat (or runs a command that makes the bot write first, for proactive messages), waits for the
+// bot's Adaptive Card, checks it reads as expected and saves a screenshot.
 //
 //   node playground.mjs --url http://localhost:56150 --cases cases.json --out ../../test-results/e2e
 //
-// cases.json: [{"query": "who knows kubernetes", "expect": ["Aino Virtanen", "..."]}, ...]
-// Prints one JSON line per query on stdout; exits 1 if any query failed, 2 on a usage error.
+// cases.json: [{"query": "who knows kubernetes", "expect": ["Aino Virtanen", "..."]},
+//              {"query": "nudge", "trigger": ["python", "app.py", "nudges"], "cwd": "/repo", "expect": [...]}]
+// "expect" lists texts the card must contain; a case with "min_open_url" (default: one per expected text)
+// also needs that many Action.OpenUrl buttons. Each result counts the card's chart elements.
+// Prints one JSON line per case on stdout; exits 1 if any case failed, 2 on a usage error.
 
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +35,9 @@ const SEND_BUTTON = 'button[aria-label="Send Message"]';
 const TOP_LEVEL_CARDS = 'xpath=//*[contains(concat(" ", normalize-space(@class), " "), " ac-adaptiveCard ")'
   + ' and not(ancestor::*[contains(concat(" ", normalize-space(@class), " "), " ac-adaptiveCard ")])]';
 const OPEN_URL_BUTTONS = '.ac-actionSet button[role="link"]';
+// Teams' chart elements (Chart.VerticalBar and friends) as the Playground draws them.
+const CHARTS = 'canvas, svg, [class*="chart" i]';
+const TRIGGER_MS = 180_000;
 
 function readOptions() {
   const { values } = parseArgs({
@@ -43,8 +51,10 @@ function readOptions() {
     process.exit(2);
   }
   const cases = JSON.parse(readFileSync(casesPath, 'utf8'));
-  if (!Array.isArray(cases) || cases.some((c) => typeof c.query !== 'string' || !Array.isArray(c.expect))) {
-    console.error(`${casesPath}: expected [{"query": string, "expect": [name, ...]}, ...]`);
+  const valid = (c) => typeof c.query === 'string' && Array.isArray(c.expect)
+    && (c.trigger === undefined || (Array.isArray(c.trigger) && c.trigger.length > 0));
+  if (!Array.isArray(cases) || !cases.every(valid)) {
+    console.error(`${casesPath}: expected [{"query": string, "expect": [text, ...], "trigger"?: [argv]}, ...]`);
     process.exit(2);
   }
   return { url, cases, out };
@@ -88,24 +98,39 @@ async function screenshotCard(page, card, path) {
   await page.setViewportSize(VIEWPORT);
 }
 
-async function ask(page, { query, expect }, index, out) {
+/** Runs the command that makes the bot send a proactive message; returns a problem, or undefined. */
+function runTrigger(trigger, cwd) {
+  const run = spawnSync(trigger[0], trigger.slice(1), {
+    cwd, env: process.env, encoding: 'utf8', timeout: TRIGGER_MS,
+  });
+  if (run.status === 0) return undefined;
+  return `${JSON.stringify(trigger)} exited ${run.status ?? run.signal}: ${(run.stderr || run.stdout || '').slice(-600)}`;
+}
+
+async function ask(page, { query, expect, trigger, cwd, min_open_url: minOpenUrl }, index, out) {
   const started = Date.now();
   const known = await page.locator(TOP_LEVEL_CARDS).count();
-  await page.locator(MESSAGE_BOX).click();
-  await page.keyboard.type(query);
-  await page.locator(SEND_BUTTON).click();
-
-  const { card, problem: missing } = await waitForAnswerCard(page, known, expect);
-  let problem = missing;
-  const openUrlButtons = card ? await card.locator(OPEN_URL_BUTTONS).count() : 0;
-  if (card && openUrlButtons < expect.length) {
-    problem = `the card names everyone but has ${openUrlButtons} Action.OpenUrl buttons for ${expect.length} people`;
+  let problem;
+  let card;
+  if (trigger) {
+    problem = runTrigger(trigger, cwd);
+  } else {
+    await page.locator(MESSAGE_BOX).click();
+    await page.keyboard.type(query);
+    await page.locator(SEND_BUTTON).click();
   }
+  if (!problem) ({ card, problem } = await waitForAnswerCard(page, known, expect));
+  const openUrlButtons = card ? await card.locator(OPEN_URL_BUTTONS).count() : 0;
+  const wantedOpenUrl = minOpenUrl ?? expect.length;
+  if (card && openUrlButtons < wantedOpenUrl) {
+    problem = `the card reads as expected but has ${openUrlButtons} Action.OpenUrl buttons, not ${wantedOpenUrl}`;
+  }
+  const charts = card ? await card.locator(CHARTS).count() : 0;
   const name = `${String(index + 1).padStart(2, '0')}-${slug(query)}${problem ? '-FAILED' : ''}.png`;
   const screenshot = join(out, name);
   await (card ? screenshotCard(page, card, screenshot) : page.screenshot({ path: screenshot }));
   const seconds = (Date.now() - started) / 1000;
-  const result = { query, ok: !problem, expect, open_url_buttons: openUrlButtons, screenshot, seconds };
+  const result = { query, ok: !problem, expect, open_url_buttons: openUrlButtons, charts, screenshot, seconds };
   return problem ? { ...result, problem } : result;
 }
 
