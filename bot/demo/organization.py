@@ -27,10 +27,12 @@ from bot.demo.company import (
     ChannelSpec,
     DepartmentSpec,
 )
-from bot.demo.vocabulary import MANAGEMENT, RISING_TOPICS, TOPIC_VOCABULARY
+from bot.demo.vocabulary import HR, LEGAL, MANAGEMENT, RISING_TOPICS, TOPIC_VOCABULARY
 
 DOMAIN = "seulademo.onmicrosoft.com"
 DAY_MS = 86_400_000
+# Teams whose channels only their members see: the demo shows evidence withheld from outsiders.
+PRIVATE_DEPARTMENTS = frozenset({HR, LEGAL})
 
 
 @dataclass(eq=False, slots=True)
@@ -71,6 +73,7 @@ class DemoTeam:
     created_ms: int
     department: str | None  # None for the company-wide team
     channels: list[DemoChannel] = field(default_factory=list)
+    visibility: str = "public"  # Graph's team visibility: public or private
 
 
 @dataclass(eq=False, slots=True)
@@ -314,6 +317,7 @@ class _OrganizationBuilder:
                 department.team_description,
                 span_start - rng.randint(400, 1500) * DAY_MS,
                 department.name,
+                visibility="private" if department.name in PRIVATE_DEPARTMENTS else "public",
             )
             layout.append((team, department.channels, tuple(self.departments[department.name])))
         for team, channel_specs, members in layout:

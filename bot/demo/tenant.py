@@ -1,8 +1,9 @@
 """A deterministic demo tenant: a Finnish company's people, teams, channels and a year of messages.
 
 The output goes through the same importer as real Graph data, so every object has the shape Graph v1.0
-returns, with one addition: a channel carries `teamId`, which Graph's channel object lacks (the importer needs
-to know the team, and Graph only tells it by the URL the channel was listed under).
+returns, with one addition: a channel and a team member carry `teamId`, which Graph's channel and
+conversationMember objects lack (the importer needs to know the team, and Graph only tells it by the URL the
+object was listed under).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from bot.demo.conversations import Draft, plan_conversations
+from bot.demo.conversations import Draft, Thread, plan_conversations
 from bot.demo.organization import DemoChannel, DemoTeam, Employee, Organization, build_organization
 from bot.demo.vocabulary import EMOJI, TOPIC_VOCABULARY
 
@@ -65,6 +66,9 @@ def generate_demo_tenant(seed: int = DEFAULT_SEED, now: datetime | None = None) 
         yield _user(person)
     for team in org.teams:
         yield _team(team)
+    for team, members in _team_members(org, threads).items():
+        for person in members:
+            yield _member(team, person)
     for channel in org.channels:
         yield _channel(channel)
     for thread in threads:
@@ -163,11 +167,40 @@ def _team(team: DemoTeam) -> dict[str, Any]:
         "internalId": general,
         "classification": None,
         "specialization": "none",
-        "visibility": "public",
+        "visibility": team.visibility,
         "webUrl": f"https://teams.microsoft.com/l/team/{quote(general, safe='')}/conversations"
         f"?groupId={team.id}&tenantId={DEMO_TENANT_ID}",
         "isArchived": False,
         "tenantId": DEMO_TENANT_ID,
+    }
+
+
+def _team_members(org: Organization, threads: list[Thread]) -> dict[DemoTeam, list[Employee]]:
+    """Each team's members: its department (everyone, for the company team), and whoever wrote or reacted
+    in its channels, since only members can post in a team's channels."""
+    members: dict[DemoTeam, dict[str, Employee]] = {
+        team: {p.id: p for p in (org.departments.get(team.department, []) if team.department else org.people)}
+        for team in org.teams
+    }
+    for thread in threads:
+        team = members[thread.channel.team]
+        for draft in (thread.root, *thread.replies):
+            for person in (draft.author, *(reaction[0] for reaction in draft.reactions)):
+                if person is not None:
+                    team.setdefault(person.id, person)
+    return {team: sorted(people.values(), key=lambda p: p.id) for team, people in members.items()}
+
+
+def _member(team: DemoTeam, person: Employee) -> dict[str, Any]:
+    return {
+        "@odata.type": "#microsoft.graph.aadUserConversationMember",
+        "id": f"{team.id}##{person.id}",
+        "roles": ["owner"] if person.role == "head" and person.department == team.department else [],
+        "displayName": person.display_name,
+        "userId": person.id,
+        "email": person.user_principal_name,
+        "tenantId": DEMO_TENANT_ID,
+        "teamId": team.id,  # not in Graph's conversationMember: the importer needs the team
     }
 
 
