@@ -66,16 +66,20 @@ def generate_demo_tenant(seed: int = DEFAULT_SEED, now: datetime | None = None) 
         yield _user(person)
     for team in org.teams:
         yield _team(team)
-    for team, members in _team_members(org, threads).items():
-        for person in members:
+    members = _team_members(org, threads)
+    for team, people in members.items():
+        for person in people:
             yield _member(team, person)
     for channel in org.channels:
         yield _channel(channel)
+    # Only members can react in a private team's channels.
+    closed = {team: {p.id for p in people} for team, people in members.items() if team.visibility != "public"}
     for thread in threads:
         root_id = str(thread.root.created_ms)
-        yield _message(thread.root, thread.channel, root_id, is_root=True)
+        reactors = closed.get(thread.channel.team)
+        yield _message(thread.root, thread.channel, root_id, is_root=True, reactors=reactors)
         for reply in thread.replies:
-            yield _message(reply, thread.channel, root_id, is_root=False)
+            yield _message(reply, thread.channel, root_id, is_root=False, reactors=reactors)
 
 
 def write_demo_tenant(path: Path, seed: int = DEFAULT_SEED, now: datetime | None = None) -> int:
@@ -176,8 +180,8 @@ def _team(team: DemoTeam) -> dict[str, Any]:
 
 
 def _team_members(org: Organization, threads: list[Thread]) -> dict[DemoTeam, list[Employee]]:
-    """Each team's members: its department (everyone, for the company team), and whoever wrote or reacted
-    in its channels, since only members can post in a team's channels."""
+    """Each team's members: its department (everyone, for the company team) and whoever wrote in its
+    channels, since only members can post there; in a public team also whoever reacted (anyone may join)."""
     members: dict[DemoTeam, dict[str, Employee]] = {
         team: {p.id: p for p in (org.departments.get(team.department, []) if team.department else org.people)}
         for team in org.teams
@@ -185,7 +189,8 @@ def _team_members(org: Organization, threads: list[Thread]) -> dict[DemoTeam, li
     for thread in threads:
         team = members[thread.channel.team]
         for draft in (thread.root, *thread.replies):
-            for person in (draft.author, *(reaction[0] for reaction in draft.reactions)):
+            reactors = [r[0] for r in draft.reactions] if thread.channel.team.visibility == "public" else []
+            for person in (draft.author, *reactors):
                 if person is not None:
                     team.setdefault(person.id, person)
     return {team: sorted(people.values(), key=lambda p: p.id) for team, people in members.items()}
@@ -229,10 +234,13 @@ def _identity(person: Employee, *, with_name: bool = True) -> dict[str, Any]:
     }
 
 
-def _message(draft: Draft, channel: DemoChannel, root_id: str, *, is_root: bool) -> dict[str, Any]:
+def _message(
+    draft: Draft, channel: DemoChannel, root_id: str, *, is_root: bool, reactors: set[str] | None = None
+) -> dict[str, Any]:
+    """A chatMessage; `reactors`, if given, are the only people whose reactions are kept."""
     message_id = str(draft.created_ms)
     deleted = draft.deleted_ms is not None
-    reactions = [] if deleted else draft.reactions
+    reactions = [] if deleted else [r for r in draft.reactions if reactors is None or r[0].id in reactors]
     modified_ms = max(
         draft.created_ms,
         draft.edited_ms or 0,

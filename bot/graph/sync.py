@@ -193,7 +193,8 @@ class GraphSync:
                     logger.warning("No members for team %s: %s", team["id"], error)
                     return
             people = [m["userId"] for m in members if isinstance(m.get("userId"), str) and m["userId"]]
-            report.team_members += await self._store.replace_team_members(team["id"], people)
+            held = await self._store.replace_team_members(team["id"], people)
+            report.team_members += held  # not `+= await`: that would read the count before the await
 
         await asyncio.gather(*(one(team) for team in teams))
         self._progress(f"{report.team_members} team memberships")
