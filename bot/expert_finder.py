@@ -107,7 +107,9 @@ class ExpertFinder:
         """The people who best match `topic` (or, for a pasted question, its words), never the asker.
 
         Only people the visibility policy lets the asker see for these words are ranked or counted, so
-        neither the total nor a later page ("show more") reveals anyone else.
+        neither the total nor a later page ("show more") reveals anyone else; and only messages in teams
+        the asker may see (`TeamAccess`) are ranked or shown as evidence. An unknown asker sees public
+        teams only.
         """
         await self.refresh()
         assert self._index is not None
@@ -124,6 +126,8 @@ class ExpertFinder:
         # Suggestions for this very topic are left out, so "Show more people" pages through the same order
         # even though the first page's people were just recorded as suggested.
         recent = await self._store.suggestion_counts(since=now - LOAD_WINDOW, other_than=topic)
+        # Evidence only from messages the asker could read: public teams, and teams they are a member of.
+        access = await self._store.team_access(asker_id)
         total, matches = self._index.search(
             query_terms,
             now=now,
@@ -132,6 +136,7 @@ class ExpertFinder:
             limit=limit,
             offset=offset,
             recent_suggestions=recent,
+            unseen_teams=access.unseen(self._index.team_ids),
         )
         return ExpertAnswer(
             query=query, topic=topic, terms=query_terms, experts=tuple(matches), offset=offset, total=total

@@ -201,6 +201,7 @@ class ExpertIndex:
             for word, count in counted.items():
                 self._postings[word][doc_id] = count
         self._average_length = total_length / len(self._docs) if self._docs else 1.0
+        self._team_ids = frozenset(doc.message.team_id for doc in self._docs)
         self._sorted_vocabulary: list[str] | None = None
         self._synonyms = self._learn_synonyms(writing)
         # Self-written profile fields: what people say they know, a weaker sign than what they wrote.
@@ -221,6 +222,11 @@ class ExpertIndex:
         """How many messages are indexed."""
         return len(self._docs)
 
+    @property
+    def team_ids(self) -> frozenset[str]:
+        """The teams of the indexed messages."""
+        return self._team_ids
+
     def synonyms_of(self, term: str) -> tuple[tuple[str, ...], ...]:
         """What the organization writes for a query word: ado → (azur, devops), k8s → (kubernetes,)."""
         return tuple(self._synonyms.get(term, ()))
@@ -234,15 +240,18 @@ class ExpertIndex:
         limit: int | None = None,
         offset: int = 0,
         recent_suggestions: Mapping[str, int] | None = None,
+        unseen_teams: frozenset[str] = frozenset(),
     ) -> tuple[int, list[ExpertMatch]]:
         """How many people match, and the `limit` best from `offset` on; excluded and disabled ones left out.
 
         `recent_suggestions` (times each person was suggested this week) spreads the load: of two people
-        with near-equal scores, the one suggested less goes first. Evidence (snippets) is built only for
-        the people returned: it is most of a query's cost otherwise.
+        with near-equal scores, the one suggested less goes first. Messages in `unseen_teams` (teams the
+        asker may not see) are neither ranked nor shown, so someone who wrote on the topic only there is
+        not suggested. Evidence (snippets) is built only for the people returned: it is most of a query's
+        cost otherwise.
         """
         people = people or {}
-        ranked = self._rank(query_terms, now, exclude, people, recent_suggestions or {})
+        ranked = self._rank(query_terms, now, exclude, people, recent_suggestions or {}, unseen_teams)
         chosen = ranked[offset:] if limit is None else ranked[offset : offset + limit]
         matches = [
             self._match(candidate, query_terms, people.get(candidate.person_id)) for candidate in chosen
@@ -315,8 +324,9 @@ class ExpertIndex:
         exclude: frozenset[str],
         people: dict[str, Person],
         recent_suggestions: Mapping[str, int],
+        unseen_teams: frozenset[str] = frozenset(),
     ) -> list[_Candidate]:
-        doc_scores = self._score_documents(query_terms)
+        doc_scores = self._score_documents(query_terms, unseen_teams)
         by_person: dict[str, list[tuple[float, _Doc]]] = defaultdict(list)
         for doc_id, relevance in doc_scores.items():
             doc = self._docs[doc_id]
@@ -361,8 +371,14 @@ class ExpertIndex:
                 scores[person_id] += _PROFILE_WEIGHT * idf * tf * (_K1 + 1) / (tf + norm)
         return scores
 
-    def _score_documents(self, query_terms: Sequence[str]) -> dict[int, float]:
-        """BM25 of every matching message; each query word counts once, by its best form in the message."""
+    def _score_documents(
+        self, query_terms: Sequence[str], unseen_teams: frozenset[str] = frozenset()
+    ) -> dict[int, float]:
+        """BM25 of every matching message; each query word counts once, by its best form in the message.
+
+        Messages in `unseen_teams` are left out before the feedback words are chosen, so what the asker
+        may not read shapes neither who is suggested nor which words widen the query.
+        """
         scores: dict[int, float] = defaultdict(float)
         words = list(dict.fromkeys(query_terms))
         for query_term in words:
@@ -373,9 +389,14 @@ class ExpertIndex:
                 self._add_phrase(matched, phrase, _SYNONYM_WEIGHT)
             for doc_id, score in matched.items():
                 scores[doc_id] += score
+        if unseen_teams:
+            scores = defaultdict(
+                float, {d: v for d, v in scores.items() if self._docs[d].message.team_id not in unseen_teams}
+            )
         for term in self._feedback_terms(scores, words):
             for doc_id, score in self._term_scores(term).items():
-                scores[doc_id] += _FEEDBACK_WEIGHT * score
+                if self._docs[doc_id].message.team_id not in unseen_teams:
+                    scores[doc_id] += _FEEDBACK_WEIGHT * score
         return scores
 
     def _feedback_terms(self, scores: Mapping[int, float], query: Sequence[str]) -> list[str]:

@@ -1,4 +1,4 @@
-"""Turn Microsoft Graph v1.0 JSON (users, teams, channels, chatMessages) into Seula's records and store them.
+"""Turn Microsoft Graph v1.0 JSON (users, teams, members, channels, chatMessages) into Seula's records.
 
 This is the one way data enters the store: `python app.py import FILE`, the demo tenant and Graph sync all
 hand Graph-shaped objects to `GraphObjectImporter`.
@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.model import Channel, Message, Person, Reaction, Team
+from bot.model import Channel, Message, Person, Reaction, Team, TeamMember
 from bot.store import Store
 from bot.store.message_rows import MessageRowEncoder, MessageRows
 from bot.text import html_to_text
@@ -36,6 +36,7 @@ class ImportReport:
 
     people: int = 0
     teams: int = 0
+    team_members: int = 0
     channels: int = 0
     messages: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
@@ -54,6 +55,7 @@ class ImportReport:
         return {
             "people": self.people,
             "teams": self.teams,
+            "team_members": self.team_members,
             "channels": self.channels,
             "messages": self.messages,
             "skipped": dict(sorted(self.skipped.items())),
@@ -62,7 +64,10 @@ class ImportReport:
         }
 
 
-ParsedObject = Person | Team | Channel | Message
+ParsedObject = Person | Team | TeamMember | Channel | Message
+
+# Graph's member of a team; `conversationMember` is the base type its lists name in `@odata.context`.
+_MEMBER_KINDS = frozenset({"aadUserConversationMember", "conversationMember"})
 
 
 def parse_graph_object(obj: Mapping[str, Any]) -> list[ParsedObject]:
@@ -76,8 +81,11 @@ def parse_graph_object(obj: Mapping[str, Any]) -> list[ParsedObject]:
                 id=_required(obj, "id"),
                 display_name=obj.get("displayName") or "",
                 description=obj.get("description"),
+                visibility=obj.get("visibility") or None,
             )
         ]
+    if kind in _MEMBER_KINDS:
+        return [parse_team_member(obj)]
     if kind == "channel":
         team_id = obj.get("teamId") or (obj.get("channelIdentity") or {}).get("teamId")
         if not team_id:
@@ -122,6 +130,16 @@ def parse_user(obj: Mapping[str, Any]) -> Person:
         past_projects=_strings(obj.get("pastProjects")),
         has_profile=any(field in obj for field in _PROFILE_FIELDS),
     )
+
+
+def parse_team_member(obj: Mapping[str, Any]) -> TeamMember:
+    """A Graph `aadUserConversationMember` of a team; like a channel, it needs `teamId` added on export."""
+    team_id = obj.get("teamId")
+    if not team_id or not isinstance(team_id, str):
+        raise GraphObjectError(
+            "a team member needs `teamId` (Graph's conversationMember has no team: add it on export)"
+        )
+    return TeamMember(team_id=team_id, person_id=_required(obj, "userId"))
 
 
 def parse_chat_message(obj: Mapping[str, Any], default_channel: tuple[str, str] | None = None) -> Message:
@@ -274,12 +292,15 @@ class GraphObjectImporter:
         pending, self._pending = self._pending, []
         people = [o for o in pending if isinstance(o, Person)]
         teams = [o for o in pending if isinstance(o, Team)]
+        members = [o for o in pending if isinstance(o, TeamMember)]
         channels = [o for o in pending if isinstance(o, Channel)]
         messages = [o for o in pending if isinstance(o, Message)]
         if people:
             self.report.people += await self._store.upsert_people(people)
         if teams:
             self.report.teams += await self._store.upsert_teams(teams)
+        if members:
+            self.report.team_members += await self._store.add_team_members(members)
         if channels:
             self.report.channels += await self._store.upsert_channels(channels)
             self._known_channels.update(c.id for c in channels)

@@ -36,6 +36,15 @@ class Team:
     id: str
     display_name: str
     description: str | None = None
+    visibility: str | None = None  # Graph's `public`, `private` or `hiddenMembership`; None: not told
+
+
+@dataclass(frozen=True, slots=True)
+class TeamMember:
+    """A person's membership of a Teams team (Graph's `aadUserConversationMember`)."""
+
+    team_id: str  # the team's group id
+    person_id: str  # Entra object id
 
 
 @dataclass(frozen=True, slots=True)

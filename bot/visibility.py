@@ -8,6 +8,9 @@ A team is the directory's `department` when both people have one (compared witho
 spaces); when either has none, it is the people reporting to the same manager. Departments are what Entra
 ID holds for most organizations and what colleagues mean by "my team"; the shared manager covers
 directories that leave departments empty. An unknown viewer (no directory record) is on nobody's team.
+
+Messages have their own rule (`TeamAccess`): a viewer sees a message, as evidence or as ranking input, when
+its Teams team is public or the viewer is a member of it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from bot.text import stem, terms
 __all__ = [
     "VISIBILITY_DEFAULTS",
     "PersonVisibility",
+    "TeamAccess",
     "VisibilityDefault",
     "VisibilityPolicy",
     "hides_topic",
@@ -132,6 +136,34 @@ class VisibilityPolicy:
         if self.default == "visible" and not self._choices:
             return frozenset()
         return frozenset(c for c in candidates if not self.may_show(c, viewer_id, query_terms))
+
+
+@dataclass(frozen=True, slots=True)
+class TeamAccess:
+    """Which Teams teams' messages one viewer may see, from what the store holds about the teams.
+
+    A team's standard channels are open to everyone in the organization when the team is `public`, and to
+    its members only otherwise (`private`, `hiddenMembership`, or any value Graph may add). A team Seula was
+    never told the visibility of counts as public only while no membership of it is recorded either: that
+    is data imported without either (older exports, the benchmark's) or teams read before migration 0009,
+    which the next Graph pass fills in. Once someone's membership is known, the team is members-only until
+    Graph says it is public.
+    """
+
+    visibility: Mapping[str, str | None]  # by team (group) id, as recorded
+    with_members: frozenset[str]  # teams whose membership is recorded
+    member_of: frozenset[str]  # the viewer's own teams
+
+    def may_see(self, team_id: str) -> bool:
+        """True when the viewer may see messages in `team_id`'s standard channels."""
+        visibility = self.visibility.get(team_id)
+        if visibility == "public" or team_id in self.member_of:
+            return True
+        return visibility is None and team_id not in self.with_members
+
+    def unseen(self, team_ids: Iterable[str]) -> frozenset[str]:
+        """Those of `team_ids` whose messages the viewer may not see."""
+        return frozenset(team for team in team_ids if not self.may_see(team))
 
 
 def _department(person: Person) -> str:

@@ -1,4 +1,4 @@
-"""A Microsoft Graph v1.0 look-alike on loopback: users, teams, channels, messages and delta, with faults.
+"""A Microsoft Graph v1.0 look-alike on loopback: users, teams, members, channels, messages, delta; faults.
 
 The real msgraph-sdk (or plain aiohttp) talks to it as it would to graph.microsoft.com: the JSON has Graph's
 shapes, links are absolute and point back at this server, errors carry Graph's error object. Messages are
@@ -12,7 +12,7 @@ Link state lives in opaque tokens, unpadded base64url of a small sorted-key JSON
 - an incremental round's `$skiptoken`: the sequence range (since, until] and an offset into the roots changed
   in that range, which never changes once `until` has passed;
 - a `$deltatoken`: the sequence the round began at, `$top` and `$expand`;
-- `/messages` and `/replies` cursors, and `/users` and `/teams` offsets.
+- `/messages` and `/replies` cursors, and `/users`, `/teams` and `/teams/{id}/members` offsets.
 So following the same link twice gives the same page, and a saved deltaLink keeps working on a restarted
 server that holds the same data (on the same port, as links are absolute).
 
@@ -330,6 +330,7 @@ class FakeGraph:
         self._users_by_upn: dict[str, str] = {}
         self._managers: dict[str, str] = {}
         self._teams: dict[str, dict[str, Any]] = {}
+        self._members: dict[str, dict[str, dict[str, Any]]] = {}  # team id -> user id -> member
         self._channels: dict[str, _Channel] = {}
         self._failures: list[_Fault] = []
         self._delays: list[_Fault] = []
@@ -349,6 +350,8 @@ class FakeGraph:
                 self._put_user(obj)
             elif kind == "team":
                 self._teams[str(obj["id"])] = {k: v for k, v in obj.items() if k != "@odata.type"}
+            elif kind in ("aadUserConversationMember", "conversationMember"):
+                self._put_member(obj)
             elif kind == "channel":
                 self._put_channel(obj)
             elif kind == "chatMessage":
@@ -437,6 +440,17 @@ class FakeGraph:
             self._managers[user_id] = str(manager_id)
         else:
             self._managers.pop(user_id, None)
+
+    def _put_member(self, obj: Mapping[str, Any]) -> None:
+        team_id = obj.get("teamId")
+        if not team_id:
+            raise ValueError(f"member {obj.get('userId')} needs `teamId` to say which team it belongs to")
+        user_id = str(obj["userId"])
+        served = {k: v for k, v in obj.items() if k != "teamId"}
+        served.setdefault("@odata.type", "#microsoft.graph.aadUserConversationMember")
+        served.setdefault("id", base64.urlsafe_b64encode(f"{team_id}##{user_id}".encode()).decode())
+        served.setdefault("roles", [])
+        self._members.setdefault(str(team_id), {})[user_id] = served
 
     def _put_channel(self, obj: Mapping[str, Any]) -> None:
         team_id = obj.get("teamId") or (obj.get("channelIdentity") or {}).get("teamId")
@@ -587,6 +601,29 @@ class FakeGraph:
         if "manager" in fields:
             self._set_manager(user_id, fields.pop("manager"))
         user.update(fields)
+
+    def add_team_member(self, team_id: str, user_id: str, roles: Iterable[str] = ()) -> None:
+        """Someone joins a team (as Graph lists them: an `aadUserConversationMember`)."""
+        self._team(team_id)
+        user = self._users.get(user_id) or {}
+        self._put_member(
+            {
+                "teamId": team_id,
+                "userId": user_id,
+                "displayName": user.get("displayName"),
+                "email": user.get("mail"),
+                "roles": list(roles),
+            }
+        )
+
+    def remove_team_member(self, team_id: str, user_id: str) -> None:
+        """Someone leaves a team."""
+        if self._members.get(team_id, {}).pop(user_id, None) is None:
+            raise UnknownObjectError(f"{user_id} is not a member of team {team_id}")
+
+    def set_team_visibility(self, team_id: str, visibility: str) -> None:
+        """A team turns public or private (Graph's `visibility`)."""
+        self._team(team_id)["visibility"] = visibility
 
     def _channel(self, channel_id: str) -> _Channel:
         channel = self._channels.get(channel_id)
@@ -810,6 +847,8 @@ class FakeGraph:
                 return self._list_teams(ctx)
             case ["teams", _]:
                 return self._get_team(ctx, parts[1])
+            case ["teams", _, "members"]:
+                return self._list_members(ctx, parts[1])
             case ["teams", _, "channels" | "allchannels"]:
                 return self._list_channels(ctx, parts[1])
             case ["teams", _, "channels" | "allchannels", _, *rest]:
@@ -958,6 +997,19 @@ class FakeGraph:
 
     def _get_team(self, ctx: _Context, team_id: str) -> bytes:
         return _dumps({"@odata.context": f"{ctx.base}/$metadata#teams/$entity"} | self._team(team_id))
+
+    def _list_members(self, ctx: _Context, team_id: str) -> bytes:
+        self._team(team_id)
+        top = ctx.top(self.page_size_default, USERS_MAX_TOP)
+        members = sorted(self._members.get(team_id, {}).values(), key=lambda m: str(m["id"]))
+        offset = int(_decode_token(ctx.param("$skiptoken")).get("o", 0)) if ctx.param("$skiptoken") else 0
+        items = [_dumps(member) for member in members[offset : offset + top]]
+        links = {}
+        if offset + top < len(members):
+            links["@odata.nextLink"] = ctx.link(
+                f"teams/{team_id}/members", _encode_token({"v": 1, "o": offset + top}), keep=True
+            )
+        return _page(f"{ctx.base}/$metadata#teams('{team_id}')/members", links, items)
 
     def _list_channels(self, ctx: _Context, team_id: str) -> bytes:
         self._team(team_id)

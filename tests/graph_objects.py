@@ -28,8 +28,26 @@ def user(id: str, name: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-def team(id: str = TEAM, name: str = "Platform Engineering") -> dict[str, Any]:
-    return {"@odata.type": "#microsoft.graph.team", "id": id, "displayName": name, "description": None}
+def team(id: str = TEAM, name: str = "Platform Engineering", visibility: str | None = None) -> dict[str, Any]:
+    obj: dict[str, Any] = {"@odata.type": "#microsoft.graph.team", "id": id, "displayName": name}
+    obj["description"] = None
+    if visibility is not None:
+        obj["visibility"] = visibility
+    return obj
+
+
+def team_member(team_id: str, user_id: str, name: str = "", roles: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A team's member as `GET /teams/{id}/members` lists it, with the `teamId` an export adds."""
+    return {
+        "@odata.type": "#microsoft.graph.aadUserConversationMember",
+        "id": f"MCMj{team_id}##{user_id}",
+        "roles": list(roles),
+        "displayName": name,
+        "userId": user_id,
+        "email": None,
+        "tenantId": TENANT,
+        "teamId": team_id,
+    }
 
 
 def channel(id: str = CHANNEL, name: str = "Kubernetes", team_id: str = TEAM) -> dict[str, Any]:

@@ -129,9 +129,31 @@ def test_counts_are_in_the_expected_ranges(
 
 
 def test_objects_come_in_import_order(tenant: list[Obj]) -> None:
-    order = {"user": 0, "team": 1, "channel": 2, "chatMessage": 3}
+    order = {"user": 0, "team": 1, "aadUserConversationMember": 2, "channel": 3, "chatMessage": 4}
     kinds = [order[o["@odata.type"].rsplit(".", 1)[1]] for o in tenant]
     assert kinds == sorted(kinds)
+
+
+def test_most_teams_are_public_and_private_ones_hold_everyone_who_writes_there(
+    tenant: list[Obj], messages: list[Obj]
+) -> None:
+    teams = by_type(tenant, "team")
+    private = {t["id"] for t in teams if t["visibility"] == "private"}
+    assert 2 == len(private) < len(teams) - 8
+    members: dict[str, set[str]] = defaultdict(set)
+    for member in by_type(tenant, "aadUserConversationMember"):
+        members[member["teamId"]].add(member["userId"])
+    assert set(members) == {t["id"] for t in teams}, "every team lists its members"
+    users = {u["id"] for u in by_type(tenant, "user")}
+    assert any(members[t["id"]] == users for t in teams), "the company-wide team holds everyone"
+    for message in messages:
+        team = message["channelIdentity"]["teamId"]
+        author = (message["from"] or {}).get("user") or {}  # system events have no sender
+        assert author.get("id", "") in members[team] | {""}, "only members write in a team's channels"
+        for reaction in message["reactions"]:
+            assert reaction["user"]["user"]["id"] in members[team]
+    for team_id in private:
+        assert len(members[team_id]) < len(users) // 2, "a private team is closed to most of the company"
 
 
 def test_every_reply_answers_a_root_in_the_same_channel(messages: list[Obj]) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.erasure import StopList
 from bot.graph_import import import_json_lines, parse_message_page
-from bot.model import ConversationRecord
+from bot.model import ConversationRecord, TeamMember
 from bot.store import Store, async_database_url
 from tests.conftest import TEST_SECRET_KEY
 from tests.graph_objects import ANNA, BEN, CAROL, DAVE, chat_message, generated_tenant, small_tenant
@@ -70,10 +70,11 @@ async def loaded(store: Store) -> Store:
 
 
 async def hold_everything_about(store: Store, person_id: str) -> None:
-    """Give a person every kind of row the store can hold: settings, hidden topics, a conversation."""
+    """Give a person every kind of row the store can hold: settings, hidden topics, a membership, a chat."""
     await store.set_hidden(person_id, False)
     await store.set_team_only(person_id, True)
     await store.hide_topic(person_id, "payroll")
+    await store.add_team_members([TeamMember("fbe2bf47-16c8-47cf-b4a5-4b9b187c508b", person_id)])
     await store.save_conversation(
         ConversationRecord(
             id=f"a:personal-{person_id}",

@@ -31,7 +31,7 @@ from bot.store import Store, async_database_url, schema
 from bot.web import create_app
 from tests.conftest import REPO, make_settings
 from tests.fake_graph import FakeGraph, fake_graph  # noqa: F401 - the fixture
-from tests.graph_objects import chat_message, generated_tenant
+from tests.graph_objects import chat_message, generated_tenant, team_member
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 TOKEN = "loopback-token"
@@ -325,3 +325,53 @@ async def test_the_bot_syncs_on_its_own_when_graph_is_configured(
             break
         await asyncio.sleep(0.05)
     assert stats_view(await services.store.stats()) == graph.expected_stats()
+
+
+async def test_a_pass_records_team_visibility_and_every_page_of_members(
+    store: Store,
+    fake_graph: StartGraph,  # noqa: F811
+) -> None:
+    objects = generated_tenant()
+    users = [o["id"] for o in objects if o["@odata.type"] == "#microsoft.graph.user"]
+    public, private = (o["id"] for o in objects if o["@odata.type"] == "#microsoft.graph.team")
+    for obj in objects:
+        if obj["@odata.type"] == "#microsoft.graph.team":
+            obj["visibility"] = "public" if obj["id"] == public else "private"
+    objects += [team_member(private, user_id) for user_id in users[:7]]
+    objects += [team_member(public, user_id) for user_id in users]
+    # Pages of five members: Graph pages team members with @odata.nextLink like any collection.
+    graph = await fake_graph(objects, NOW, token=TOKEN, page_size_default=5)
+    report = await run_sync(store, graph)
+    assert report.problems == []
+    assert report.team_members == len(users) + 7
+    member_pages = [r for r in graph.requests if r.path.endswith(f"/teams/{private}/members")]
+    assert len(member_pages) == 2, "the second page is read through @odata.nextLink"
+    inside, outside = users[0], users[-1]
+    access = await store.team_access(inside)
+    assert access.visibility == {public: "public", private: "private"}
+    assert access.member_of == {public, private}
+    assert (await store.team_access(outside)).member_of == {public}
+
+    # Someone leaves the private team and someone joins it: the next pass's full listing says so.
+    graph.remove_team_member(private, inside)
+    graph.add_team_member(private, outside)
+    await run_sync(store, graph)
+    assert (await store.team_access(inside)).member_of == {public}
+    assert (await store.team_access(outside)).member_of == {public, private}
+
+
+async def test_members_that_cannot_be_read_leave_the_held_ones_alone(
+    store: Store,
+    fake_graph: StartGraph,  # noqa: F811
+) -> None:
+    objects = generated_tenant()
+    users = [o["id"] for o in objects if o["@odata.type"] == "#microsoft.graph.user"]
+    team_id = next(o["id"] for o in objects if o["@odata.type"] == "#microsoft.graph.team")
+    objects += [team_member(team_id, users[0])]
+    graph = await fake_graph(objects, NOW, token=TOKEN)
+    await run_sync(store, graph)
+    assert (await store.team_access(users[0])).member_of == {team_id}
+    graph.fail_next(1, 403, where=f"/teams/{team_id}/members")
+    report = await run_sync(store, graph)
+    assert any("members of team" in problem for problem in report.problems)
+    assert (await store.team_access(users[0])).member_of == {team_id}

@@ -17,7 +17,7 @@ from bot.bootstrap import Services, open_services
 from bot.graph_import import import_json_lines
 from bot.web import create_app
 from tests.conftest import LoopbackConnector, make_settings, shared_path
-from tests.graph_objects import ANNA, BEN, CAROL, small_tenant
+from tests.graph_objects import ANNA, BEN, CAROL, DAVE, small_tenant
 
 Post = Callable[[dict[str, Any]], Awaitable[Any]]
 
@@ -412,3 +412,28 @@ async def test_the_timezone_teams_reports_is_kept_for_send_times(post: Post, ser
     assert await services.store.timezones() == {CAROL[0]: "America/New_York"}
     await post(personal_message("help", localTimezone="Not/A_Zone", entities=[]))
     assert await services.store.timezones() == {CAROL[0]: "America/New_York"}  # nothing valid: kept
+
+
+async def test_team_membership_events_update_who_may_see_the_team(
+    post: Post, connector: LoopbackConnector, services: Services
+) -> None:
+    added = json.loads(
+        shared_path("fixtures", "teams", "conversation_update_bot_added_to_team.json").read_text()
+    )
+    group_id = added["channelData"]["team"]["aadGroupId"]
+    # Teams' teamMemberAdded for a person (not the bot) carries their aadObjectId.
+    added["membersAdded"] = [{"id": f"29:{DAVE[0]}", "aadObjectId": DAVE[0]}]
+    assert (await post(added)).status == 200
+    assert connector.cards() == [], "a colleague joining is not an install: no welcome"
+    assert (await services.store.team_access(DAVE[0])).member_of == {group_id}
+
+    removed = json.loads(
+        shared_path("fixtures", "teams", "conversation_update_members_removed.json").read_text()
+    )
+    assert (await post(removed)).status == 200, "no aadGroupId, no aadObjectId: nothing to key by"
+    assert (await services.store.team_access(DAVE[0])).member_of == {group_id}
+
+    removed["channelData"]["team"]["aadGroupId"] = group_id
+    removed["membersRemoved"] = [{"id": f"29:{DAVE[0]}", "aadObjectId": DAVE[0]}]
+    assert (await post(removed)).status == 200
+    assert (await services.store.team_access(DAVE[0])).member_of == frozenset()

@@ -338,3 +338,62 @@ async def test_a_hidden_topic_also_hides_the_person_for_its_learned_synonym(stor
     for topic in ("k8s", "Kubernetesin"):
         answer = await finder.find(topic, f"who knows {topic}", None, 5)
         assert "sari" not in [e.person_id for e in answer.experts], topic
+
+
+# --- evidence only from teams the asker may see, over generated tenants -----------------------------------
+
+
+async def check_team_access(
+    seed: int, people: int, members: frozenset[int], viewer_index: int | None
+) -> None:
+    objects, directory = tenant(seed, people)
+    ids = list(directory)
+    teams = [o for o in objects if o["@odata.type"] == "#microsoft.graph.team"]
+    teams[0]["visibility"], teams[1]["visibility"] = "public", "private"
+    private = teams[1]["id"]
+    member_ids = {ids[index % people] for index in members}
+    objects += [graph_objects.team_member(private, pid) for pid in sorted(member_ids)]
+    viewer = ids[viewer_index % people] if viewer_index is not None else None
+    sees_private = viewer in member_ids
+    team_of = {o["id"]: o["teamId"] for o in objects if o["@odata.type"] == "#microsoft.graph.channel"}
+    visible_authors = {
+        o["from"]["user"]["id"]
+        for o in objects
+        if o["@odata.type"] == "#microsoft.graph.chatMessage"
+        and (sees_private or o["channelIdentity"]["teamId"] != private)
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        store = await Store.open(f"sqlite:///{Path(folder) / 'seula.db'}")
+        try:
+            await import_json_lines(store, io.StringIO("".join(json.dumps(o) + "\n" for o in objects)))
+            finder = ExpertFinder(store, clock=lambda: NOW)
+            for query, _ in QUERIES:
+                parsed = parse_command(query)
+                assert isinstance(parsed, WhoKnows)
+                answer = await finder.find(parsed.topic, query, viewer, 100)
+                assert answer.total == len(answer.experts)
+                for expert in answer.experts:
+                    assert expert.evidence, "every suggestion links to evidence"
+                    assert expert.person_id in visible_authors, "suggested only for what the asker sees"
+                    for evidence in expert.evidence:
+                        assert sees_private or team_of[evidence.channel_id] != private, query
+        finally:
+            await store.close()
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    seed=st.integers(0, 10_000),
+    people=st.integers(4, 9),
+    members=st.frozensets(st.integers(0, 8), max_size=5),
+    viewer_index=st.none() | st.integers(0, 8),
+)
+def test_evidence_comes_only_from_teams_the_asker_may_see(
+    seed: int, people: int, members: frozenset[int], viewer_index: int | None
+) -> None:
+    asyncio.run(check_team_access(seed, people, members, viewer_index))

@@ -27,10 +27,13 @@ from bot.demo.company import (
     ChannelSpec,
     DepartmentSpec,
 )
-from bot.demo.vocabulary import MANAGEMENT, RISING_TOPICS, TOPIC_VOCABULARY
+from bot.demo.vocabulary import CUSTOMER_SUCCESS, DESIGN, MANAGEMENT, RISING_TOPICS, TOPIC_VOCABULARY
 
 DOMAIN = "seulademo.onmicrosoft.com"
 DAY_MS = 86_400_000
+# Teams whose channels only their members see, so the demo shows evidence withheld from outsiders: the two
+# whose channels the fewest outsiders write in (a private team's outside askers are its members too).
+PRIVATE_DEPARTMENTS = frozenset({CUSTOMER_SUCCESS, DESIGN})
 
 
 @dataclass(eq=False, slots=True)
@@ -71,6 +74,7 @@ class DemoTeam:
     created_ms: int
     department: str | None  # None for the company-wide team
     channels: list[DemoChannel] = field(default_factory=list)
+    visibility: str = "public"  # Graph's team visibility: public or private
 
 
 @dataclass(eq=False, slots=True)
@@ -314,6 +318,7 @@ class _OrganizationBuilder:
                 department.team_description,
                 span_start - rng.randint(400, 1500) * DAY_MS,
                 department.name,
+                visibility="private" if department.name in PRIVATE_DEPARTMENTS else "public",
             )
             layout.append((team, department.channels, tuple(self.departments[department.name])))
         for team, channel_specs, members in layout:

@@ -1,8 +1,9 @@
 """A deterministic demo tenant: a Finnish company's people, teams, channels and a year of messages.
 
 The output goes through the same importer as real Graph data, so every object has the shape Graph v1.0
-returns, with one addition: a channel carries `teamId`, which Graph's channel object lacks (the importer needs
-to know the team, and Graph only tells it by the URL the channel was listed under).
+returns, with one addition: a channel and a team member carry `teamId`, which Graph's channel and
+conversationMember objects lack (the importer needs to know the team, and Graph only tells it by the URL the
+object was listed under).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from bot.demo.conversations import Draft, plan_conversations
+from bot.demo.conversations import Draft, Thread, plan_conversations
 from bot.demo.organization import DemoChannel, DemoTeam, Employee, Organization, build_organization
 from bot.demo.vocabulary import EMOJI, TOPIC_VOCABULARY
 
@@ -65,13 +66,20 @@ def generate_demo_tenant(seed: int = DEFAULT_SEED, now: datetime | None = None) 
         yield _user(person)
     for team in org.teams:
         yield _team(team)
+    members = _team_members(org, threads)
+    for team, people in members.items():
+        for person in people:
+            yield _member(team, person)
     for channel in org.channels:
         yield _channel(channel)
+    # Only members can react in a private team's channels.
+    closed = {team: {p.id for p in people} for team, people in members.items() if team.visibility != "public"}
     for thread in threads:
         root_id = str(thread.root.created_ms)
-        yield _message(thread.root, thread.channel, root_id, is_root=True)
+        reactors = closed.get(thread.channel.team)
+        yield _message(thread.root, thread.channel, root_id, is_root=True, reactors=reactors)
         for reply in thread.replies:
-            yield _message(reply, thread.channel, root_id, is_root=False)
+            yield _message(reply, thread.channel, root_id, is_root=False, reactors=reactors)
 
 
 def write_demo_tenant(path: Path, seed: int = DEFAULT_SEED, now: datetime | None = None) -> int:
@@ -163,11 +171,41 @@ def _team(team: DemoTeam) -> dict[str, Any]:
         "internalId": general,
         "classification": None,
         "specialization": "none",
-        "visibility": "public",
+        "visibility": team.visibility,
         "webUrl": f"https://teams.microsoft.com/l/team/{quote(general, safe='')}/conversations"
         f"?groupId={team.id}&tenantId={DEMO_TENANT_ID}",
         "isArchived": False,
         "tenantId": DEMO_TENANT_ID,
+    }
+
+
+def _team_members(org: Organization, threads: list[Thread]) -> dict[DemoTeam, list[Employee]]:
+    """Each team's members: its department (everyone, for the company team) and whoever wrote in its
+    channels, since only members can post there; in a public team also whoever reacted (anyone may join)."""
+    members: dict[DemoTeam, dict[str, Employee]] = {
+        team: {p.id: p for p in (org.departments.get(team.department, []) if team.department else org.people)}
+        for team in org.teams
+    }
+    for thread in threads:
+        team = members[thread.channel.team]
+        for draft in (thread.root, *thread.replies):
+            reactors = [r[0] for r in draft.reactions] if thread.channel.team.visibility == "public" else []
+            for person in (draft.author, *reactors):
+                if person is not None:
+                    team.setdefault(person.id, person)
+    return {team: sorted(people.values(), key=lambda p: p.id) for team, people in members.items()}
+
+
+def _member(team: DemoTeam, person: Employee) -> dict[str, Any]:
+    return {
+        "@odata.type": "#microsoft.graph.aadUserConversationMember",
+        "id": f"{team.id}##{person.id}",
+        "roles": ["owner"] if person.role == "head" and person.department == team.department else [],
+        "displayName": person.display_name,
+        "userId": person.id,
+        "email": person.user_principal_name,
+        "tenantId": DEMO_TENANT_ID,
+        "teamId": team.id,  # not in Graph's conversationMember: the importer needs the team
     }
 
 
@@ -196,10 +234,13 @@ def _identity(person: Employee, *, with_name: bool = True) -> dict[str, Any]:
     }
 
 
-def _message(draft: Draft, channel: DemoChannel, root_id: str, *, is_root: bool) -> dict[str, Any]:
+def _message(
+    draft: Draft, channel: DemoChannel, root_id: str, *, is_root: bool, reactors: set[str] | None = None
+) -> dict[str, Any]:
+    """A chatMessage; `reactors`, if given, are the only people whose reactions are kept."""
     message_id = str(draft.created_ms)
     deleted = draft.deleted_ms is not None
-    reactions = [] if deleted else draft.reactions
+    reactions = [] if deleted else [r for r in draft.reactions if reactors is None or r[0].id in reactors]
     modified_ms = max(
         draft.created_ms,
         draft.edited_ms or 0,

@@ -1,4 +1,4 @@
-"""What Seula reads from Microsoft Graph, as pages of Graph JSON: teams, channels, people and messages.
+"""What Seula reads from Microsoft Graph, as pages of Graph JSON: teams, members, channels, people, messages.
 
 URLs are built with msgraph-sdk's request builders and fetched as raw JSON through `GraphConnection`:
 parsing pages into SDK models costs far more than the whole rest of ingestion, and the importer reads
@@ -61,8 +61,14 @@ class GraphSource:
         self._service = connection.service
 
     async def teams(self) -> list[dict[str, Any]]:
-        """Every team in the organization (id, displayName, description)."""
+        """Every team in the organization (id, displayName, description, visibility)."""
         return await self._all(self._url(self._service.teams.to_get_request_information()), USERS_SCOPE)
+
+    async def team_members(self, team_id: str) -> list[dict[str, Any]]:
+        """A team's members (`aadUserConversationMember` with `userId`), every page, each with `teamId`."""
+        url = self._url(self._service.teams.by_team_id(team_id).members.to_get_request_information())
+        members = await self._all(url, team_id)
+        return [{**member, "teamId": team_id} for member in members]
 
     async def channels(self, team_id: str) -> list[dict[str, Any]]:
         """A team's channels; the team id is added to each, as Graph's channel object lacks it."""

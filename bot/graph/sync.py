@@ -1,4 +1,4 @@
-"""One ingestion pass from Microsoft Graph: teams, channels, people, then each channel's messages.
+"""One ingestion pass from Microsoft Graph: teams and their members, channels, people, then messages.
 
 Per channel, the first pass reads the whole history with the list endpoint (`$expand=replies`), then a
 catch-up delta round from when that started; later passes follow the saved delta link. The next page of the
@@ -33,6 +33,7 @@ _PROFILES_CURSOR = "profiles"
 _CATCH_UP_MARGIN = timedelta(hours=1)  # the catch-up delta starts a little before the backfill did
 _PROFILE_CONCURRENCY = 4
 _CHANNEL_CONCURRENCY = 4
+_MEMBERS_CONCURRENCY = 4
 
 Progress = Callable[[str], None]
 
@@ -67,6 +68,7 @@ class SyncReport:
     """What a pass did."""
 
     teams: int = 0
+    team_members: int = 0
     channels: int = 0
     channels_synced: int = 0
     channels_not_due: int = 0
@@ -84,6 +86,7 @@ class SyncReport:
     def as_dict(self) -> dict[str, Any]:
         return {
             "teams": self.teams,
+            "team_members": self.team_members,
             "channels": self.channels,
             "channels_synced": self.channels_synced,
             "channels_not_due": self.channels_not_due,
@@ -137,6 +140,7 @@ class GraphSync:
 
     async def _read(self, force: bool, report: SyncReport, parser: PageParser) -> None:
         teams = await self._teams(report)
+        await self._team_members(teams, report)
         channels = await self._channels(teams, report)
         await self._people(report)
         limit = asyncio.Semaphore(_CHANNEL_CONCURRENCY)
@@ -172,6 +176,28 @@ class GraphSync:
         report.teams = len(teams)
         self._progress(f"{len(teams)} teams")
         return teams
+
+    async def _team_members(self, teams: list[dict[str, Any]], report: SyncReport) -> None:
+        """Each team's members, as the full list Graph gives: who joined is added, who left is dropped."""
+        limit = asyncio.Semaphore(_MEMBERS_CONCURRENCY)
+
+        async def one(team: dict[str, Any]) -> None:
+            async with limit:
+                try:
+                    members = await self._source.team_members(team["id"])
+                except GraphError as error:
+                    # The members held stay as they were: a private team stays closed to everyone else.
+                    report.problems.append(
+                        f"members of team {team.get('displayName') or team['id']}: {error}"
+                    )
+                    logger.warning("No members for team %s: %s", team["id"], error)
+                    return
+            people = [m["userId"] for m in members if isinstance(m.get("userId"), str) and m["userId"]]
+            held = await self._store.replace_team_members(team["id"], people)
+            report.team_members += held  # not `+= await`: that would read the count before the await
+
+        await asyncio.gather(*(one(team) for team in teams))
+        self._progress(f"{report.team_members} team memberships")
 
     async def _channels(self, teams: list[dict[str, Any]], report: SyncReport) -> list[dict[str, Any]]:
         chosen: list[dict[str, Any]] = []

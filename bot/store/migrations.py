@@ -256,6 +256,18 @@ def _0008_summaries(op: Operations) -> None:
     )
 
 
+def _0009_team_access(op: Operations) -> None:
+    # Who may see a team's channels: its visibility, and its members (for private teams).
+    op.add_column("teams", sa.Column("visibility", sa.String(32)))
+    op.create_table(
+        "team_members",
+        sa.Column("team_id", sa.String(64), primary_key=True),
+        sa.Column("person_id", sa.String(64), primary_key=True),
+        sa.Column("updated_at", UTCDateTime, nullable=False),
+    )
+    op.create_index("ix_team_members_person", "team_members", ["person_id"])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _0001_initial,
     _0002_graph_sync,
@@ -265,6 +277,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _0006_visibility,
     _0007_nudges,
     _0008_summaries,
+    _0009_team_access,
 )
 
 

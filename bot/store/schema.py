@@ -58,6 +58,16 @@ teams = sa.Table(
     sa.Column("id", sa.String(64), primary_key=True),
     sa.Column("display_name", sa.Text, nullable=False),
     sa.Column("description", sa.Text),
+    sa.Column("visibility", sa.String(32)),  # public, private, hiddenMembership; NULL: never told
+)
+
+team_members = sa.Table(
+    "team_members",
+    metadata,
+    sa.Column("team_id", sa.String(64), primary_key=True),
+    sa.Column("person_id", sa.String(64), primary_key=True),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index("ix_team_members_person", "person_id"),
 )
 
 channels = sa.Table(

@@ -28,6 +28,7 @@ from bot.model import (
     Person,
     Reaction,
     Team,
+    TeamMember,
 )
 from bot.nudge_records import NudgeOutcomes, NudgeSettings, OfferedPrompt, PlannedPrompt, PromptOutcome
 from bot.store import schema
@@ -38,7 +39,7 @@ from bot.store.message_rows import (
     message_statements,
 )
 from bot.store.migrations import apply_migrations
-from bot.visibility import PersonVisibility
+from bot.visibility import PersonVisibility, TeamAccess
 
 logger = logging.getLogger(__name__)
 
@@ -168,10 +169,77 @@ class Store:
         return len(batch)
 
     async def upsert_teams(self, teams: Iterable[Team]) -> int:
-        rows = [{"id": t.id, "display_name": t.display_name, "description": t.description} for t in teams]
+        """Insert or update teams by group id; a team that comes without `visibility` keeps the one held."""
+        batch = list(teams)
+        told = [_team_row(t) | {"visibility": t.visibility} for t in batch if t.visibility is not None]
+        untold = [_team_row(t) for t in batch if t.visibility is None]
         async with self._engine.begin() as connection:
-            await self._upsert(connection, schema.teams, rows, ["id"])
+            await self._upsert(connection, schema.teams, told, ["id"])
+            await self._upsert(connection, schema.teams, untold, ["id"])
+        return len(batch)
+
+    async def add_team_members(self, members: Iterable[TeamMember]) -> int:
+        """Record memberships (kept if already held); erased people are never recorded again."""
+        now = datetime.now(UTC)
+        rows = [
+            {"team_id": m.team_id, "person_id": m.person_id, "updated_at": now}
+            for m in members
+            if not self._blocked(m.person_id)
+        ]
+        async with self._engine.begin() as connection:
+            await self._upsert(connection, schema.team_members, rows, ["team_id", "person_id"])
         return len(rows)
+
+    async def remove_team_members(self, members: Iterable[TeamMember]) -> int:
+        """Forget memberships (someone left a team); return how many were held."""
+        t = schema.team_members
+        removed = 0
+        async with self._engine.begin() as connection:
+            for member in members:
+                result = await connection.execute(
+                    sa.delete(t).where(t.c.team_id == member.team_id, t.c.person_id == member.person_id)
+                )
+                removed += result.rowcount
+        return removed
+
+    async def replace_team_members(self, team_id: str, person_ids: Iterable[str]) -> int:
+        """Make a team's recorded members exactly these (a full listing from Graph); return how many."""
+        now = datetime.now(UTC)
+        wanted = sorted({p for p in person_ids if not self._blocked(p)})
+        t = schema.team_members
+        async with self._engine.begin() as connection:
+            held = {
+                row.person_id
+                for row in await connection.execute(sa.select(t.c.person_id).where(t.c.team_id == team_id))
+            }
+            gone = sorted(held - set(wanted))
+            for chunk in _chunks(gone, _BATCH_ROWS):
+                await connection.execute(sa.delete(t).where(t.c.team_id == team_id, t.c.person_id.in_(chunk)))
+            rows = [{"team_id": team_id, "person_id": p, "updated_at": now} for p in wanted if p not in held]
+            if rows:
+                await connection.execute(self._insert(t).on_conflict_do_nothing(), rows)
+        return len(wanted)
+
+    async def team_access(self, viewer_id: str | None) -> TeamAccess:
+        """What decides which teams' messages `viewer_id` may see: visibilities and memberships, as held."""
+        teams, members = schema.teams, schema.team_members
+        async with self._engine.connect() as connection:
+            visibility = {
+                row.id: row.visibility
+                for row in await connection.execute(sa.select(teams.c.id, teams.c.visibility))
+            }
+            with_members = frozenset(
+                row.team_id for row in await connection.execute(sa.select(members.c.team_id).distinct())
+            )
+            member_of: frozenset[str] = frozenset()
+            if viewer_id:
+                member_of = frozenset(
+                    row.team_id
+                    for row in await connection.execute(
+                        sa.select(members.c.team_id).where(members.c.person_id == viewer_id)
+                    )
+                )
+        return TeamAccess(visibility=visibility, with_members=with_members, member_of=member_of)
 
     async def upsert_channels(self, channels: Iterable[Channel]) -> int:
         rows = [
@@ -262,9 +330,9 @@ class Store:
         """Erase everything held about a person and put them on the stop-list; return what went, by kind.
 
         Their user record, their messages (text, reactions on them, mentions in them), the reactions they
-        gave, their settings and conversation references go; colleagues' messages stay, without the
-        mention of them, and colleagues' records no longer name them as manager. What remains is the
-        keyed hash on the stop-list and an audit entry that an erasure happened, naming no one.
+        gave, their settings, team memberships and conversation references go; colleagues' messages stay,
+        without the mention of them, and colleagues' records no longer name them as manager. What remains is
+        the keyed hash on the stop-list and an audit entry that an erasure happened, naming no one.
         """
         if self.stop_list is None:
             raise StoreError("the stop-list is not loaded: call load_stop_list first")
@@ -332,6 +400,11 @@ class Store:
                     sa.delete(schema.summary_subscriptions).where(
                         schema.summary_subscriptions.c.manager_id == person_id
                     )
+                )
+            ).rowcount
+            counts["team_memberships"] = (
+                await connection.execute(
+                    sa.delete(schema.team_members).where(schema.team_members.c.person_id == person_id)
                 )
             ).rowcount
             counts["settings"] = (
@@ -1315,6 +1388,10 @@ def _person_row(person: Person, now: datetime) -> dict[str, Any]:
         "past_projects": list(person.past_projects),
         "updated_at": now,
     }
+
+
+def _team_row(team: Team) -> dict[str, Any]:
+    return {"id": team.id, "display_name": team.display_name, "description": team.description}
 
 
 def _person_from_row(row: Any) -> Person:

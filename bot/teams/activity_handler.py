@@ -19,7 +19,7 @@ from botbuilder.schema.teams import TeamInfo
 
 from bot.assistant import Assistant, Incoming, Reply
 from bot.graph_import import import_live_message
-from bot.model import ConversationRecord
+from bot.model import ConversationRecord, TeamMember
 from bot.send_time import is_timezone
 from bot.store import Store
 from cards.elements import CARD_CONTENT_TYPE
@@ -70,19 +70,35 @@ class SeulaActivityHandler(TeamsActivityHandler):  # type: ignore[misc]
             removed,
         )
 
+    async def on_teams_members_added_dispatch(
+        self, members_added: list[ChannelAccount], team_info: TeamInfo | None, turn_context: TurnContext
+    ) -> None:
+        # botbuilder would fetch every added member from the connector, one request each, and fail the turn
+        # if one failed; what Seula needs (the bot's id, people's aadObjectId) is in the activity.
+        await self.on_teams_members_added(members_added, team_info, turn_context)
+
     async def on_teams_members_added(
-        self, teams_members_added: list[ChannelAccount], team_info: TeamInfo, turn_context: TurnContext
+        self, teams_members_added: list[ChannelAccount], team_info: TeamInfo | None, turn_context: TurnContext
     ) -> None:
         bot_id = turn_context.activity.recipient.id
         if any(member.id == bot_id for member in teams_members_added):
             await self._welcome_once(turn_context)
+        joined = _team_members(teams_members_added, team_info, bot_id)
+        if joined:
+            await self._store.add_team_members(joined)
 
     async def on_teams_members_removed(
-        self, teams_members_removed: list[ChannelAccount], team_info: TeamInfo, turn_context: TurnContext
+        self,
+        teams_members_removed: list[ChannelAccount],
+        team_info: TeamInfo | None,
+        turn_context: TurnContext,
     ) -> None:
         bot_id = turn_context.activity.recipient.id
         if any(member.id == bot_id for member in teams_members_removed):
             await self._store.delete_conversation(turn_context.activity.conversation.id)
+        left = _team_members(teams_members_removed, team_info, bot_id)
+        if left:
+            await self._store.remove_team_members(left)
 
     async def on_adaptive_card_invoke(
         self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
@@ -141,6 +157,24 @@ class SeulaActivityHandler(TeamsActivityHandler):  # type: ignore[misc]
                 channel_id=(channel_data.get("channel") or {}).get("id"),
             )
         )
+
+
+def _team_members(
+    members: list[ChannelAccount], team_info: TeamInfo | None, bot_id: str | None
+) -> list[TeamMember]:
+    """The people (by Entra object id) a team membership event names, in the team's group id.
+
+    Teams names the group in `channelData.team.aadGroupId`; an event without it, or a member without
+    `aadObjectId`, says nothing Seula can key by: the next Graph pass's full member list settles it.
+    """
+    group_id = getattr(team_info, "aad_group_id", None) if team_info is not None else None
+    if not group_id:
+        return []
+    return [
+        TeamMember(team_id=group_id, person_id=member.aad_object_id)
+        for member in members
+        if member.id != bot_id and getattr(member, "aad_object_id", None)
+    ]
 
 
 def _as_graph_message(activity: Activity, team_id: str, channel_id: str) -> dict[str, Any]:
