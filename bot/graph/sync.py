@@ -254,6 +254,7 @@ class GraphSync:
                 report.channels_not_due += 1
                 return
         state = replace(state, state="syncing", last_error=None)
+        parser.start()
         try:
             state = await self._follow_round(state, report, stopping, parser)
         except GraphResourceGone as error:
