@@ -105,9 +105,9 @@ class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self.stop_list: StopList | None = None
-        # SQLite has one writer at a time: concurrent transactions would sleep in its busy handler instead.
-        # SQLite has one writer: message writes queue here, and whoever holds the lock writes everything
-        # queued meanwhile in one transaction (group commit). PostgreSQL writes each on its own connection.
+        # SQLite has one writer at a time (concurrent transactions would sleep in its busy handler): message
+        # writes queue here, and whoever takes the lock writes everything queued meanwhile in one transaction
+        # (group commit). PostgreSQL writes each on its own connection.
         self._message_writes = asyncio.Lock() if engine.dialect.name == "sqlite" else None
         self._queued_writes: list[_QueuedWrite] = []
 
