@@ -15,6 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+import orjson
+
 from bot.model import Channel, Message, Person, Reaction, Team, TeamMember
 from bot.store import Store
 from bot.store.message_rows import MessageRowEncoder, MessageRows
@@ -214,7 +216,7 @@ def parse_message_page(
     left out, as the importer leaves them out. Raises `json.JSONDecodeError` for a body that is not JSON.
     """
     started = time.thread_time()
-    document = json.loads(body)
+    document = _json_loads(body)
     if not isinstance(document, dict):
         raise json.JSONDecodeError("not a JSON object", "", 0)
     values = document.get("value")
@@ -241,6 +243,16 @@ def parse_message_page(
         channels=tuple(sorted(channels)),
         cpu_seconds=time.thread_time() - started,
     )
+
+
+def _json_loads(body: bytes) -> Any:
+    """`json.loads`, a third of the time: orjson, falling back to `json` for what orjson refuses."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        # orjson refuses lone surrogates (`"\\ud83d"`, half an emoji cut short), which `json` keeps; an
+        # unreadable body raises `json.JSONDecodeError` here, as before.
+        return json.loads(body)
 
 
 def _messages_in(obj: Mapping[str, Any]) -> list[Message]:

@@ -9,9 +9,16 @@ from typing import Any
 
 import pytest
 
-from bot.graph_import import GraphObjectError, import_file, import_json_lines, parse_graph_object
+from bot.graph_import import (
+    GraphObjectError,
+    import_file,
+    import_json_lines,
+    parse_graph_object,
+    parse_message_page,
+)
 from bot.model import Message, Person
 from bot.store import Store
+from bot.store.message_rows import MESSAGE_COLUMNS, MessageRowEncoder
 from tests.conftest import shared_path
 from tests.graph_objects import ANNA, CAROL, CHANNEL, chat_message, small_tenant
 
@@ -103,3 +110,18 @@ async def test_channels_named_only_by_messages_are_recorded(store: Store) -> Non
     await import_json_lines(store, jsonl([chat_message(1, ANNA, "<p>hello</p>")]))
     stats = await store.stats()
     assert [s.channel_id for s in stats.sync] == [CHANNEL]
+
+
+def test_a_page_with_half_an_emoji_parses_as_json_reads_it() -> None:
+    # orjson refuses a lone surrogate escape, which Graph can send for an emoji cut short; the parser falls
+    # back to `json` rather than calling the page unreadable.
+    body = json.dumps({"value": [chat_message(1, ANNA, "<p>Cut short \ud83d</p>")]}).encode()
+    assert b"\\ud83d" in body
+    page = parse_message_page(body, MessageRowEncoder("sqlite", None))
+    assert page.messages == 1
+    assert "Cut short \ud83d" in page.rows.messages[0][MESSAGE_COLUMNS.index("text")]
+
+
+def test_a_page_that_is_not_json_raises_json_decode_error() -> None:
+    with pytest.raises(json.JSONDecodeError):
+        parse_message_page(b'{"value": [', MessageRowEncoder("sqlite", None))

@@ -23,11 +23,13 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.bootstrap import open_services
 from bot.graph.client import connect
+from bot.graph.page_parser import PageParser
 from bot.graph.sync import GraphSync, SyncOptions, SyncReport
 from bot.graph.throttle import RateLimiter, RetryPolicy
 from bot.model import Message
 from bot.settings import Settings
 from bot.store import Store, async_database_url, schema
+from bot.store.message_rows import MessageRowEncoder
 from bot.web import create_app
 from tests.conftest import REPO, make_settings
 from tests.fake_graph import FakeGraph, fake_graph  # noqa: F401 - the fixture
@@ -375,3 +377,14 @@ async def test_members_that_cannot_be_read_leave_the_held_ones_alone(
     report = await run_sync(store, graph)
     assert any("members of team" in problem for problem in report.problems)
     assert (await store.team_access(users[0])).member_of == {team_id}
+
+
+async def test_parser_processes_start_with_the_first_page_and_stop_with_the_pass() -> None:
+    # A pass with no channel due (most hourly passes) never starts them.
+    body = json.dumps({"value": [chat_message(1, ("u1", "Anna"), "<p>hello</p>")]}).encode()
+    async with PageParser(workers=1) as parser:
+        assert not parser.started
+        page = await parser.message_page(body, MessageRowEncoder("sqlite", None))
+        assert parser.started
+    assert not parser.started
+    assert page.messages == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy.dialects.sqlite import aiosqlite
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.model import ConversationRecord, Message, Person, Reaction
+from bot.model import ChannelSync, ConversationRecord, Message, Person, Reaction
 from bot.store import Store, StoreError, async_database_url, message_rows
 from bot.store import schema as current_schema
 from bot.store.migrations import MIGRATIONS, schema_version
@@ -99,6 +100,43 @@ async def test_a_deleted_message_keeps_no_text_and_no_reactions(store: Store) ->
     assert (gone.text, gone.subject) == ("", None)
     stats = await store.stats()
     assert (stats.roots, stats.deleted, stats.reactions) == (0, 1, 0)
+
+
+async def test_pages_written_at_once_end_as_written_one_by_one(store: Store) -> None:
+    # On SQLite the pages that queue behind a write go in together: a message in two of them (a thread
+    # changed between pages) keeps its last version and only that version's reactions, and every
+    # channel's last state is saved with its page.
+    encode = store.message_encoder().encode
+    pages = [
+        (encode([message("1", reactions=(Reaction("bob", "like"),))]), "19:c1@thread.tacv2", "page-2"),
+        (encode([message("2", channel_id="19:c2@thread.tacv2")]), "19:c2@thread.tacv2", "page-2"),
+        (
+            encode([message("1", text="terraform", reactions=(Reaction("cy", "heart"),))]),
+            "19:c1@thread.tacv2",
+            "page-3",
+        ),
+    ]
+    written = await asyncio.gather(
+        *(
+            store.write_message_rows(rows, ChannelSync(channel_id, "team-1", round_link=link))
+            for rows, channel_id, link in pages
+        )
+    )
+    assert written == [1, 1, 1]
+    stored = {m.id: m async for m in store.iter_messages()}
+    assert (stored["1"].text, stored["1"].reactions) == ("terraform", (Reaction("cy", "heart", None),))
+    states = [await store.channel_sync(f"19:c{n}@thread.tacv2") for n in (1, 2)]
+    assert [state.round_link if state else None for state in states] == ["page-3", "page-2"]
+
+
+def test_merged_rows_keep_the_last_version_of_a_message_with_its_reactions() -> None:
+    encoder = message_rows.MessageRowEncoder("sqlite", None)
+    first = encoder.encode([message("1", reactions=(Reaction("bob", "like"),)), message("2")])
+    last = encoder.encode([message("1", text="edited", reactions=(Reaction("cy", "heart"),))])
+    merged = message_rows.merge_message_rows([first, last])
+    text = message_rows.MESSAGE_COLUMNS.index("text")
+    assert [(row[1], row[text]) for row in merged.messages] == [("2", "kubernetes helm"), ("1", "edited")]
+    assert [row[1:4] for row in merged.reactions] == [("1", "cy", "heart")]
 
 
 async def test_timestamps_come_back_timezone_aware(store: Store) -> None:

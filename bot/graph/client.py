@@ -27,6 +27,7 @@ from msgraph.graph_request_adapter import GraphRequestAdapter
 from msgraph.graph_service_client import GraphServiceClient
 from msgraph_core import GraphClientFactory
 
+from bot.graph.aiohttp_transport import AiohttpTransport
 from bot.graph.throttle import RETRYABLE_STATUSES, RateLimiter, RetryPolicy, Sleep
 from bot.settings import Settings
 
@@ -167,7 +168,7 @@ def connect(
     )
     allowed = [host]  # the token goes to this host only, never to a host a next link might name
     auth = AzureIdentityAuthenticationProvider(credential, scopes=scopes, allowed_hosts=allowed)
-    transport = httpx.AsyncHTTPTransport()
+    transport = AiohttpTransport()
     timeout = httpx.Timeout(timeout_seconds, connect=min(10.0, timeout_seconds))
     http_client = GraphClientFactory.create_with_default_middleware(
         client=httpx.AsyncClient(transport=transport, timeout=timeout),

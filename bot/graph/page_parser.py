@@ -33,17 +33,25 @@ class PageParser:
         self._pool: ProcessPoolExecutor | None = None
 
     async def __aenter__(self) -> PageParser:
-        if self.workers > 0:
+        return self
+
+    @property
+    def started(self) -> bool:
+        """Whether worker processes are running."""
+        return self._pool is not None
+
+    def start(self) -> None:
+        """Start the workers unless they run (a pass with no channel due never starts them)."""
+        if self.workers > 0 and self._pool is None:
             context: BaseContext = multiprocessing.get_context("spawn")  # where there is no forkserver
             if "forkserver" in multiprocessing.get_all_start_methods():
                 forkserver = multiprocessing.get_context("forkserver")
                 forkserver.set_forkserver_preload(_PRELOAD)
                 context = forkserver
             self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
-            # Start the workers now: they load while the pass reads teams, channels and people.
+            # All of them now: they load while the first pages are fetched.
             for _ in range(self.workers):
                 self._pool.submit(os.getpid)
-        return self
 
     async def __aexit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
@@ -59,6 +67,7 @@ class PageParser:
         beyond: Mapping[int, Sequence[Mapping[str, Any]]] | None = None,
     ) -> MessagePage:
         """`parse_message_page` in a worker; raises what it raises (JSON errors for unreadable bodies)."""
+        self.start()
         if self._pool is None:
             page = parse_message_page(body, encoder, beyond)
         else:

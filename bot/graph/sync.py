@@ -142,6 +142,11 @@ class GraphSync:
         teams = await self._teams(report)
         await self._team_members(teams, report)
         channels = await self._channels(teams, report)
+        now = self._clock()
+        for channel in channels:
+            if self._round_due(await self._store.channel_sync(channel["id"]), force, now):
+                parser.start()  # the workers load while people and profiles are read
+                break
         await self._people(report)
         limit = asyncio.Semaphore(_CHANNEL_CONCURRENCY)
         stopping = asyncio.Event()
@@ -266,6 +271,9 @@ class GraphSync:
             channel_id=channel_id, team_id=team_id
         )
         now = self._clock()
+        if not self._round_due(state, force, now):
+            report.channels_not_due += 1
+            return
         if state.round_link is None:
             if state.delta_link is None:
                 state = replace(
@@ -274,12 +282,10 @@ class GraphSync:
                     round_link=self._source.messages_url(team_id, channel_id),
                     round_started_at=now,
                 )
-            elif force or state.last_round_at is None or now - state.last_round_at >= self._options.interval:
-                state = replace(state, round_kind="delta", round_link=state.delta_link, round_started_at=now)
             else:
-                report.channels_not_due += 1
-                return
+                state = replace(state, round_kind="delta", round_link=state.delta_link, round_started_at=now)
         state = replace(state, state="syncing", last_error=None)
+        parser.start()
         try:
             state = await self._follow_round(state, report, stopping, parser)
         except GraphResourceGone as error:
@@ -298,6 +304,17 @@ class GraphSync:
             self._progress(
                 f"  {name}: {state.messages} messages in {state.pages} pages, round {state.rounds}"
             )
+
+    def _round_due(self, state: ChannelSync | None, force: bool, now: datetime) -> bool:
+        """Whether a channel has a round to follow: one in progress, a backfill, or a delta round due."""
+        return (
+            state is None
+            or state.round_link is not None
+            or state.delta_link is None
+            or force
+            or state.last_round_at is None
+            or now - state.last_round_at >= self._options.interval
+        )
 
     async def _follow_round(
         self, state: ChannelSync, report: SyncReport, stopping: asyncio.Event, parser: PageParser

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -63,6 +63,20 @@ class MessageRows:
         written = {row[:2] for row in messages}
         reactions = [r for r in self.reactions if r[:2] in written and not stop_list.blocks(r[_REACTOR])]
         return MessageRows(messages, reactions, self.engine_name, len(stop_list))
+
+
+def merge_message_rows(parts: Sequence[MessageRows]) -> MessageRows:
+    """Several pages' rows as one batch; a message in more than one keeps its last version and reactions."""
+    if len(parts) == 1:
+        return parts[0]
+    latest: dict[tuple[Any, ...], int] = {}
+    for index, part in enumerate(parts):
+        for row in part.messages:
+            latest[row[:2]] = index
+    messages = [row for at, part in enumerate(parts) for row in part.messages if latest[row[:2]] == at]
+    reactions = [row for at, part in enumerate(parts) for row in part.reactions if latest[row[:2]] == at]
+    # The oldest stop-list any part was filtered with: the store filters again if it has grown since.
+    return MessageRows(messages, reactions, parts[0].engine_name, min(part.stop_list_size for part in parts))
 
 
 class MessageRowEncoder:

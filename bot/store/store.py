@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
@@ -36,6 +35,7 @@ from bot.store.message_rows import (
     MessageRowEncoder,
     MessageRows,
     channel_sync_values,
+    merge_message_rows,
     message_statements,
 )
 from bot.store.migrations import apply_migrations
@@ -47,6 +47,15 @@ _BATCH_ROWS = 500
 _PROFILE_COLUMNS = frozenset(
     {"about_me", "skills", "interests", "responsibilities", "past_projects"}
 )  # keeps every statement well under both engines' bound-parameter limits
+
+
+@dataclass(eq=False)
+class _QueuedWrite:
+    """A page of message rows waiting for the SQLite writer, and how its transaction ended."""
+
+    rows: MessageRows
+    sync_state: ChannelSync | None
+    outcome: bool | BaseException | None = None  # True once committed
 
 
 class StoreError(RuntimeError):
@@ -98,8 +107,11 @@ class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self.stop_list: StopList | None = None
-        # SQLite has one writer at a time: concurrent transactions would sleep in its busy handler instead.
-        self._message_writes = asyncio.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        # SQLite has one writer at a time (concurrent transactions would sleep in its busy handler): message
+        # writes queue here, and whoever takes the lock writes everything queued meanwhile in one transaction
+        # (group commit). PostgreSQL writes each on its own connection.
+        self._message_writes = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        self._queued_writes: list[_QueuedWrite] = []
 
     async def load_stop_list(self, key: bytes) -> StopList:
         """Read the erased people's hashes; from now on nothing about them is stored again."""
@@ -280,25 +292,67 @@ class Store:
         return MessageRowEncoder(self.engine_name, self.stop_list)
 
     async def write_message_rows(self, rows: MessageRows, sync_state: ChannelSync | None = None) -> int:
-        """Write encoded messages (see `upsert_messages`) in one transaction; return how many were written."""
+        """Write encoded messages (see `upsert_messages`) in one transaction; return how many were written.
+
+        On SQLite, writes that arrive while another is in progress are written together in the next
+        transaction, each page with its channel's sync state, so a state is never saved without its page.
+        """
         if rows.engine_name != self.engine_name:
             raise StoreError(f"rows encoded for {rows.engine_name} cannot be written to {self.engine_name}")
         if self.stop_list is not None and len(self.stop_list) != rows.stop_list_size:
             rows = rows.without(self.stop_list)  # someone was erased while these were being encoded
-        statements = message_statements(self._engine.dialect)
-        async with self._message_writes, self._engine.begin() as connection:
-            # Plain tuples through the driver's executemany: SQLAlchemy's per-row work was most of the cost.
-            if rows.messages:
-                await connection.exec_driver_sql(statements.upsert_message, rows.messages)
-                await connection.exec_driver_sql(statements.delete_reactions, rows.message_keys())
-            if rows.reactions:
-                await connection.exec_driver_sql(statements.insert_reaction, rows.reactions)
-            if sync_state is not None:
-                values = channel_sync_values(self.engine_name, sync_state)
-                await connection.exec_driver_sql(statements.upsert_channel_sync, values)
-                if sync_state.last_round_at is not None:
-                    await self._mark_synced(connection, sync_state)
+        if self._message_writes is None:
+            async with self._engine.begin() as connection:
+                await self._write_message_rows(connection, rows, [sync_state] if sync_state else [])
+            return len(rows.messages)
+        write = _QueuedWrite(rows, sync_state)
+        self._queued_writes.append(write)
+        try:
+            async with self._message_writes:
+                if write.outcome is None:  # no earlier writer took it: write all that is queued
+                    batch, self._queued_writes = self._queued_writes, []
+                    await self._write_batch(batch)
+        except asyncio.CancelledError:
+            if write in self._queued_writes:
+                self._queued_writes.remove(write)
+            raise
+        if isinstance(write.outcome, BaseException):
+            raise StoreError(f"the transaction writing these messages failed: {write.outcome!r}")
         return len(rows.messages)
+
+    async def _write_batch(self, batch: list[_QueuedWrite]) -> None:
+        try:
+            rows = merge_message_rows([write.rows for write in batch])
+            if self.stop_list is not None and len(self.stop_list) != rows.stop_list_size:
+                rows = rows.without(self.stop_list)  # someone was erased while these waited
+            sync_states = [write.sync_state for write in batch if write.sync_state is not None]
+            async with self._engine.begin() as connection:
+                await self._write_message_rows(connection, rows, sync_states)
+        except BaseException as error:
+            for write in batch:
+                write.outcome = error
+            raise
+        for write in batch:
+            write.outcome = True
+
+    async def _write_message_rows(
+        self, connection: AsyncConnection, rows: MessageRows, sync_states: list[ChannelSync]
+    ) -> None:
+        statements = message_statements(self._engine.dialect)
+        # Plain tuples through the driver's executemany: SQLAlchemy's per-row work was most of the cost.
+        if rows.messages:
+            await connection.exec_driver_sql(statements.upsert_message, rows.messages)
+            await connection.exec_driver_sql(statements.delete_reactions, rows.message_keys())
+        if rows.reactions:
+            await connection.exec_driver_sql(statements.insert_reaction, rows.reactions)
+        # The last state of each channel: pages of one channel are written in the order they came.
+        latest = {state.channel_id: state for state in sync_states}
+        if latest:
+            values = [channel_sync_values(self.engine_name, state) for state in latest.values()]
+            await connection.exec_driver_sql(statements.upsert_channel_sync, values)
+        for state in latest.values():
+            if state.last_round_at is not None:
+                await self._mark_synced(connection, state)
 
     async def save_conversation(self, record: ConversationRecord) -> None:
         """Remember how to reach a conversation (stored on install and on every message)."""
