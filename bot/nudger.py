@@ -13,7 +13,15 @@ from typing import Protocol
 from bot.expert_finder import ExpertFinder
 from bot.model import Language
 from bot.nudge_records import GOAL_CHOICES_DAYS, NudgeOutcomes, NudgeSettings, OfferedPrompt
-from bot.nudges import Nudge, NudgePlanner, detect_outcomes, language_of, plan_nudges, question_text
+from bot.nudges import (
+    Nudge,
+    NudgePlanner,
+    QuotingRule,
+    detect_outcomes,
+    language_of,
+    plan_nudges,
+    question_text,
+)
 from bot.send_time import next_weekly_send_time
 from bot.store import Store
 from cards.elements import Element
@@ -87,11 +95,11 @@ class Nudger:
         messages = [m async for m in self._store.iter_messages(since=now - HISTORY)]
         people = await self._store.people()
         public = await self._store.public_channel_ids()
-        hidden = await self._store.hidden_people()
-        planner = NudgePlanner(messages, people, public, now, self._default_language, hidden)
+        # The policy governs what the nudges quote; not who gets one (a nudge is its recipient's alone).
+        policy = await self._finder.visibility()
+        planner = NudgePlanner(messages, people, public, now, self._default_language, policy)
         candidates = await asyncio.to_thread(
             planner.candidates,
-            hidden,
             await self._store.nudge_settings(),
             await self._store.nudged_people(planner.week),
             self._default_on,
@@ -182,13 +190,21 @@ class Nudger:
         people = await self._store.people({p.person_id for p in due})
         public = await self._store.public_channel_ids()
         settings = await self._store.nudge_settings()
+        quoting = QuotingRule(await self._finder.visibility(), await self._store.people())
         queued = 0
         for prompt in due:
             question = await self._store.message(prompt.channel_id, prompt.message_id)
             person = people.get(prompt.person_id)
             wanted = settings.get(prompt.person_id, NudgeSettings()).is_enabled(self._default_on)
-            if question is None or person is None or question.channel_id not in public or not wanted:
-                # The question is gone, or they stopped nudges since: the reminder is dropped, not sent.
+            if (
+                question is None
+                or person is None
+                or question.channel_id not in public
+                or not wanted
+                or not quoting.may_quote(question, prompt.person_id)
+            ):
+                # The question is gone, they stopped nudges, or its asker (or someone it names, or its topic
+                # for them) has been hidden since: the reminder is dropped, not sent.
                 await self._store.claim_reminder(prompt.id)
                 continue
             if not await self._store.claim_reminder(prompt.id):

@@ -1,10 +1,20 @@
 """Weekly nudges: who gets one, their stats and goal, and content prompts from real questions. Pure.
 
 A nudge goes to people with established expertise (answers to several colleagues lately) or rising expertise
-(`signals.emerging_people`), whose account is enabled, who are not hidden, have not stopped or snoozed
-nudges, and have not had one this ISO week. Its prompts are questions colleagues asked in public channels
-about the person's topics, recurring and unanswered ones first, never the person's own and never one they
-already replied to or were offered before; each comes with an outline from the person's own earlier messages.
+(`signals.emerging_people`), whose account is enabled, have not stopped or snoozed nudges, and have not had
+one this ISO week. Its prompts are questions colleagues asked in public channels about the person's topics,
+recurring and unanswered ones first, never the person's own and never one they already replied to or were
+offered before; each comes with an outline from the person's own earlier messages.
+
+The visibility policy (`bot/visibility.py`) governs what a nudge shows, as it governs every answer:
+
+- a nudge is private to its recipient and about them, so their own "hide me" (or, under the opt-in default,
+  never having said "show me") does not stop it; "stop nudges" does;
+- a question is quoted or linked (as a prompt, a follow-up) only when its asker is recognisable and it names
+  no one who is not (an @mention or their whole display name);
+- no prompt or follow-up touches a topic the recipient hid: "hide me from kubernetes" means no nudge to
+  write about Kubernetes either.
+
 No I/O and no clock: the caller passes `now` and what the store holds.
 """
 
@@ -29,6 +39,7 @@ from bot.signals import (
     weekly_contributions,
 )
 from bot.text import snippet, terms
+from bot.visibility import NameIndex, VisibilityPolicy, hides_topic
 
 # An established voice answers colleagues about weekly: 10 answers to 5 people or more in 12 weeks. On the
 # demo tenant that picks 55 of its 58 built-in experts, rising people and generalists, and 13 others.
@@ -155,6 +166,30 @@ class Nudge:
     followups: tuple[FollowUp, ...] = ()
 
 
+class QuotingRule:
+    """Which questions a nudge may quote and link, by the visibility policy (see the module's doc). Pure."""
+
+    def __init__(self, visibility: VisibilityPolicy, people: Mapping[str, Person]) -> None:
+        self._visibility = visibility
+        # People who do not allow being shown: their questions are no one's prompt, nor is one naming them.
+        self._unrecognisable = visibility.unrecognisable()
+        self._names = NameIndex.of(self._unrecognisable, people)
+
+    def may_quote_anyone(self, question: Message) -> bool:
+        """Whether the question may be quoted to anyone: its asker is recognisable and it names no one who
+        is not."""
+        return question.author_id not in self._unrecognisable and not self._names.names_anyone(question)
+
+    def may_quote(self, question: Message, recipient_id: str) -> bool:
+        """Whether the question may be quoted to `recipient_id`: to anyone, and on no topic they hid."""
+        if not self.may_quote_anyone(question):
+            return False
+        hidden_topics = self._visibility.choices_of(recipient_id).hidden_topics
+        return not hidden_topics or not hides_topic(
+            hidden_topics, terms(f"{question.subject or ''} {question.text}")
+        )
+
+
 class NudgePlanner:
     """Plans this week's nudges over a snapshot of messages and people."""
 
@@ -165,10 +200,11 @@ class NudgePlanner:
         public_channels: frozenset[str],
         now: datetime,
         default_language: Language = "en",
-        hidden: frozenset[str] = frozenset(),
+        visibility: VisibilityPolicy | None = None,
     ) -> None:
         self._messages = messages
-        self._hidden = hidden  # people who opted out: their questions are no one's prompt
+        self._visibility = visibility or VisibilityPolicy("visible", {}, people)
+        self._quoting = QuotingRule(self._visibility, people)
         self._people = people
         self._public = public_channels
         self._now = now
@@ -198,12 +234,14 @@ class NudgePlanner:
 
     def candidates(
         self,
-        hidden: frozenset[str],
         settings: Mapping[str, NudgeSettings],
         nudged: frozenset[str],
         default_on: bool,
     ) -> list[Candidate]:
-        """Everyone due a nudge this week, by id: established or rising, enabled, visible, not snoozed."""
+        """Everyone due a nudge this week, by id: established or rising, enabled, not stopped or snoozed.
+
+        Whether they may be shown to others plays no part: a nudge is theirs alone (see the module's doc).
+        """
         recent = contributions(self._messages, self._people, self._now - ESTABLISHED_WINDOW, self._now)
         rising = {e.person_id for e in emerging_people(self._messages, self._people, self._now)}
         found: list[Candidate] = []
@@ -213,7 +251,6 @@ class NudgePlanner:
             if (
                 person is None
                 or not person.account_enabled
-                or person_id in hidden
                 or person_id in nudged
                 or not own.is_enabled(default_on)
                 or own.is_snoozed(self._now)
@@ -251,12 +288,12 @@ class NudgePlanner:
             stats=NudgeStats(weeks, _trend(weeks)),
             goal=self._goal(person.id, candidate.settings.goal),
             prompts=tuple(self._prompts(person.id, topics, offered)),
-            followups=tuple(self._followups(accepted)),
+            followups=tuple(self._followups(person.id, accepted)),
         )
 
     # --- internals --------------------------------------------------------------------------------------
 
-    def _followups(self, accepted: Sequence[OfferedPrompt]) -> list[FollowUp]:
+    def _followups(self, person_id: str, accepted: Sequence[OfferedPrompt]) -> list[FollowUp]:
         found = []
         recent = [
             p for p in accepted if p.status == "accepted" and p.offered_at >= self._now - FOLLOW_UP_WINDOW
@@ -265,6 +302,8 @@ class NudgePlanner:
             question = self._by_key.get((prompt.channel_id, prompt.message_id))
             if question is None or question.channel_id not in self._public:
                 continue  # deleted since, or no longer readable: nothing to show
+            if not self._quoting.may_quote(question, person_id):
+                continue  # its asker, or someone it names, has hidden since; or the recipient hid its topic
             post = (
                 self._by_key.get((prompt.outcome_channel_id or "", prompt.outcome_message_id))
                 if prompt.outcome_message_id
@@ -316,7 +355,7 @@ class NudgePlanner:
                 for q in find_questions(self._messages, self._now - QUESTION_WINDOW, self._now, self._now)
                 if q.message.channel_id in self._public
                 and q.message.is_people_writing
-                and q.message.author_id not in self._hidden
+                and self._quoting.may_quote_anyone(q.message)
             ]
             frequency: Counter[str] = Counter(term for q in found for term in q.terms)
             common = max(COMMON_QUESTION_MIN, len(found) * COMMON_QUESTION_SHARE)
@@ -356,7 +395,13 @@ class NudgePlanner:
     def _prompts(
         self, person_id: str, topics: Sequence[PersonTopic], offered: frozenset[QuestionKey]
     ) -> list[ContentPrompt]:
-        topic_terms = [(topic, frozenset(terms(topic.name))) for topic in topics]
+        hidden_topics = self._visibility.choices_of(person_id).hidden_topics
+        # A topic they hid is no topic to nudge them about, nor is a question that touches one.
+        topic_terms: list[tuple[PersonTopic, frozenset[str]]] = []
+        for topic in topics:
+            name_terms = terms(topic.name)
+            if not (hidden_topics and hides_topic(hidden_topics, name_terms)):
+                topic_terms.append((topic, frozenset(name_terms)))
         replied = self._replied.get(person_id, set())
         similar = self._similar_askers()
         ranked: list[tuple[tuple[bool, int, int, float], ContentPrompt, frozenset[str]]] = []
@@ -364,6 +409,8 @@ class NudgePlanner:
             message = question.message
             key = _key(message)
             if message.author_id == person_id or key in replied or key in offered:
+                continue
+            if hidden_topics and hides_topic(hidden_topics, sorted(question.terms)):
                 continue
             best: tuple[PersonTopic, frozenset[str]] | None = None
             for topic, words in topic_terms:

@@ -28,7 +28,11 @@ _QUESTION_START = re.compile(
     re.IGNORECASE,
 )
 # Finnish questions often put the -ko/-kö clitic on the first word: "Onko", "Tietääkö", "Käyttääkö".
-_FINNISH_CLITIC = re.compile(r"^\s*\w+(?:ko|kö|kaan|kään)\b", re.IGNORECASE)
+_FINNISH_CLITIC = re.compile(r"^\s*(\w+(?:ko|kö))\b", re.IGNORECASE)
+# Words that end in -ko/-kö without the clitic: "koko" (whole), "joko" (either), "katko" (outage),
+# "sähkö", "pelko", and nouns in -kko/-kkö ("verkko", "taulukko", "lakko"); compounds end the same way
+# ("sähkökatko", "tietoverkko"). -kaan/-kään is no question clitic: "Kukaan ei tiedä" says nobody knows.
+_NOT_CLITIC = re.compile(r"(?:kko|kkö|koko|joko|katko|sähkö|pelko|tanko|lanko|hanko)$", re.IGNORECASE)
 # A few of the most general words in any organisation's chatter are no topic for anyone.
 _MIN_TOPIC_CHARS = 3
 
@@ -159,7 +163,10 @@ def is_question(text: str) -> bool:
     flat = " ".join(text.split())
     if not flat:
         return False
-    return "?" in flat or bool(_QUESTION_START.match(flat)) or bool(_FINNISH_CLITIC.match(flat))
+    if "?" in flat or _QUESTION_START.match(flat):
+        return True
+    clitic = _FINNISH_CLITIC.match(flat)
+    return clitic is not None and not _NOT_CLITIC.search(clitic.group(1))
 
 
 def find_questions(

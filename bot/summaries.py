@@ -4,8 +4,13 @@ questions in its domain wait for an answer, and who is worth recognizing; never 
 Pure: no I/O, no clock (`now` is an argument). The signals come from `bot.signals`; this module adds the team
 view: whose messages count as the team's, help flows between departments, and the privacy rules:
 
-- only people who may be shown (`may_be_shown`) are ever named, quoted or linked; hidden people's messages
-  count for nothing here, and a message that names a hidden person is never quoted;
+- only people who may be shown (`may_be_shown`) are ever named, quoted or linked, or members of an aggregate
+  (a topic is the members' own words; a help flow counts no hidden person); a hidden person's messages still
+  shape the threads around the members (whether a question was answered, an answer thanked) and the
+  organization's word frequencies, which name no one; a message that names a hidden person is never quoted;
+- a person is named (as an emerging voice or in recognition) only when the visibility policy lets the manager
+  see them (a team-only person only when the manager is on their team), never for a topic they hid and never
+  with an answer of theirs that touches one; with no topic left they are not named;
 - an aggregate (a topic, a help flow) is shown only when at least `MIN_GROUP` distinct people make it up on
   the team's side and on the other;
 - people are named only as recognition, with their own messages as evidence, never with counts or in rank
@@ -25,6 +30,7 @@ from typing import Any, Literal
 from bot.model import Message, Person
 from bot.signals import TopicTrend, emerging_people, find_questions, is_question, thread_roots, topic_trends
 from bot.text import snippet, terms
+from bot.visibility import VisibilityPolicy, hides_topic
 
 MIN_GROUP = 3  # fewer people than this behind an aggregate would single someone out
 PERIOD_DAYS = 30
@@ -212,13 +218,19 @@ def build_team_summary(
     hidden: frozenset[str],
     now: datetime,
     period_days: int = PERIOD_DAYS,
+    visibility: VisibilityPolicy | None = None,
 ) -> TeamSummary:
-    """The summary of `team` (the manager's reports) for the `period_days` before `now`."""
+    """The summary of `team` (the manager's reports) for the `period_days` before `now`.
+
+    `hidden` are the people who may not be shown at all; `visibility` (everyone's choices) decides who may
+    be named to this manager and for what (without it, everyone not hidden, for anything).
+    """
     team_ids = frozenset(team)
     members = frozenset(p for p in team_ids if may_be_shown(people.get(p), hidden))
     since = now - timedelta(days=period_days)
     base = TeamSummary(manager_id, len(team_ids), since, now, small_team=len(members) < MIN_GROUP)
-    build = _Builder(messages, members, people, hidden, now, period_days)
+    policy = visibility or VisibilityPolicy("visible", {}, people)
+    build = _Builder(messages, members, people, hidden, now, period_days, policy, manager_id)
     if base.small_team:
         return replace(base, unanswered=build.unanswered())
     emerging = build.emerging()
@@ -244,11 +256,15 @@ class _Builder:
         hidden: frozenset[str],
         now: datetime,
         period_days: int,
+        visibility: VisibilityPolicy,
+        manager_id: str,
     ) -> None:
         self.writing = [m for m in messages if m.is_people_writing and m.created_at < now]
         self.members = members
         self.people = people
         self.hidden = hidden
+        self.visibility = visibility
+        self.manager_id = manager_id
         self.now = now
         self.period_days = period_days
         self.since = now - timedelta(days=period_days)
@@ -452,15 +468,34 @@ class _Builder:
         return len(reactors) + (2 if (answer.channel_id, root.id) in self._thanked else 0)
 
     def _voice(self, person_id: str, answers: list[tuple[Message, Message]]) -> Voice | None:
-        """A person named with what they helped with and their best appreciated answers, if quotable."""
-        shown = [(a, r) for a, r in answers if self.quotable(a)]
+        """A person named with what they helped with and their best appreciated answers, if quotable.
+
+        None when the policy does not let the manager see them, or nothing is left once the topics they hid
+        are: an answer touching one is no evidence (it would show them on that topic) and no topic of theirs.
+        """
+        if not self.visibility.may_show(person_id, self.manager_id, ()):
+            return None  # team only, and the manager is not on their team
+        hidden_topics = self.visibility.choices_of(person_id).hidden_topics
+        shown = [
+            (a, r)
+            for a, r in answers
+            if self.quotable(a)
+            and not (
+                hidden_topics and hides_topic(hidden_topics, sorted(self.terms_of(a) | self.terms_of(r)))
+            )
+        ]
         if not shown:
             return None
         shown.sort(key=lambda pair: (-self._appreciation(*pair), -pair[0].created_at.timestamp()))
         words: Counter[str] = Counter()
         for answer, root in shown:
             words.update((self.terms_of(answer) | self.terms_of(root)) & self.domain.keys())
-        focus = [term for term, _ in words.most_common(2)]
+        allowed = [
+            term
+            for term, _ in words.most_common()
+            if not (hidden_topics and hides_topic(hidden_topics, [term, *terms(self.domain[term])]))
+        ]
+        focus = allowed[:2]
         if not focus:
             return None  # nothing in the team's domain to recognize them for
         evidence = tuple(_link(answer, focus) for answer, _ in shown[:_EVIDENCE_PER_PERSON])

@@ -69,10 +69,13 @@ class TeamSummaries:
         if not granted:
             return SummaryRefused(requester_id, "manages_no_one")
         # Who may not be shown: those who said hide me and, under the opt-in default, who never said show me.
+        # Who is named, and for what, asks the same policy with the manager as the viewer.
         policy = VisibilityPolicy(self._visibility_default, await self._store.visibility_choices(), people)
-        hidden = await self._store.hidden_people() | {p for p in people if not policy.recognisable(p)}
+        hidden = policy.unrecognisable()
         messages = [m async for m in self._store.iter_messages(since=now - LOOKBACK)]
-        return await asyncio.to_thread(build_team_summary, requester_id, team, messages, people, hidden, now)
+        return await asyncio.to_thread(
+            lambda: build_team_summary(requester_id, team, messages, people, hidden, now, visibility=policy)
+        )
 
     async def manages_someone(self, person_id: str) -> bool:
         """Whether the person has anyone reporting to them (who may subscribe to the summary)."""

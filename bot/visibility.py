@@ -15,15 +15,17 @@ its Teams team is public or the viewer is a member of it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.model import Person
+from bot.model import Message, Person
 from bot.text import stem, terms
 
 __all__ = [
     "VISIBILITY_DEFAULTS",
+    "NameIndex",
     "PersonVisibility",
     "TeamAccess",
     "VisibilityDefault",
@@ -136,6 +138,57 @@ class VisibilityPolicy:
         if self.default == "visible" and not self._choices:
             return frozenset()
         return frozenset(c for c in candidates if not self.may_show(c, viewer_id, query_terms))
+
+    def unrecognisable(self) -> frozenset[str]:
+        """Everyone known (in the directory or with choices) who does not allow being shown at all."""
+        if self.default == "visible":
+            return frozenset(p for p, c in self._choices.items() if c.hidden)
+        return frozenset(p for p in {*self._people, *self._choices} if not self.recognisable(p))
+
+
+class NameIndex:
+    """The display names of some people, to tell whether a message names one of them. Pure.
+
+    A message names a person when it @mentions them or its text holds their whole display name (without
+    case); names shorter than 3 characters are too ambiguous to look for.
+    """
+
+    def __init__(self, people: Iterable[Person]) -> None:
+        listed = list(people)
+        self._ids = frozenset(p.id for p in listed)
+        # Indexed by the name's first word, so a text is checked only for names whose first word it holds.
+        self._by_first_word: dict[str, list[str]] = {}
+        for person in listed:
+            name = " ".join(person.display_name.split()).casefold()
+            words = _WORD.findall(name)
+            if len(name) >= 3 and words:
+                self._by_first_word.setdefault(words[0], []).append(name)
+
+    @classmethod
+    def of(cls, ids: Iterable[str], people: Mapping[str, Person]) -> NameIndex:
+        """The index of the `ids` with a directory record in `people`."""
+        return cls([people[p] for p in ids if p in people])
+
+    def names_anyone(self, message: Message) -> bool:
+        """True when the message @mentions one of the people or holds one of their names."""
+        if any(person in self._ids for person in message.mentions):
+            return True
+        return self.names_in(f"{message.subject or ''} {message.text}")
+
+    def names_in(self, text: str) -> bool:
+        """True when `text` holds one of the people's whole display names."""
+        if not self._by_first_word:
+            return False
+        folded = " ".join(text.split()).casefold()
+        words = set(_WORD.findall(folded))
+        return any(
+            name in folded
+            for word in words & self._by_first_word.keys()
+            for name in self._by_first_word[word]
+        )
+
+
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True, slots=True)

@@ -232,3 +232,44 @@ async def test_due_nudges_are_queued_once_for_reachable_people_at_their_local_ti
     due_at = outbox.queued[(kind, person, week)][0]
     assert due_at <= now
     assert (await nudger.enqueue_due(outbox, now.weekday(), 0, "Europe/Helsinki", now)).queued == 0
+
+
+async def test_a_reminder_is_dropped_when_its_asker_hid_since_or_the_person_hid_its_topic(
+    store: Store,
+) -> None:
+    from bot.expert_finder import ExpertFinder
+    from bot.model import Channel, Message, Person
+    from bot.nudger import Nudger
+
+    await store.upsert_people(
+        [Person("anna", "Anna Virtanen"), Person("bob", "Bob"), Person("carol", "Carol")]
+    )
+    await store.upsert_channels([Channel(QUESTION.channel_id, "team", "Kubernetes")])
+    asked = NOW - timedelta(days=10)
+    await store.upsert_messages(
+        [
+            Message(
+                "100", "team", QUESTION.channel_id, None, "carol", "Carol", asked, asked, None, None,
+                "How do I roll back a helm release?", "https://teams.microsoft.com/l/message/x/100",
+            ),
+            Message(
+                "200", "team", QUESTION.channel_id, None, "dave", "Dave", asked, asked, None, None,
+                "Which ingress controller should we pick?", "https://teams.microsoft.com/l/message/x/200",
+            ),
+        ]
+    )  # fmt: skip
+    anna = await store.record_nudge("anna", WEEK, "sent", NOW - timedelta(days=5), [QUESTION])
+    bob = await store.record_nudge("bob", WEEK, "sent", NOW - timedelta(days=5), [OTHER_QUESTION])
+    assert anna
+    assert bob
+    for person, [prompt] in (("anna", anna), ("bob", bob)):
+        await store.decide_prompt(
+            person, prompt, "accepted", NOW - timedelta(days=4), NOW - timedelta(days=1)
+        )
+    await store.set_hidden("carol", True)  # anna's question's asker said "hide me" since
+    await store.hide_topic("bob", "ingress")  # bob hid the topic of his
+    nudger = Nudger(store, ExpertFinder(store, clock=lambda: NOW), True, "en", clock=lambda: NOW)
+    outbox = FakeOutbox()
+    assert await nudger.enqueue_reminders(outbox, NOW) == 0
+    assert outbox.queued == {}
+    assert await store.due_reminders(NOW) == [], "dropped, not left to be sent later"

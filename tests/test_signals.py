@@ -131,10 +131,32 @@ def test_a_disabled_account_is_never_rising() -> None:
         "Onko tähän ohjetta",
         "Quick question: the build cache keeps missing",
         "Kuka tietää parhaiten pilvipalveluarkkitehtuurista",
+        "Käyttääkö joku Terraformia Azuressa",
+        "Löytyykö tälle valmis pohja",
+        "Toimiiko VPN teillä tänään",
+        "Ovatko tunnukset jo tulleet",
     ],
 )
 def test_questions_are_recognised_in_english_and_finnish(text: str) -> None:
     assert is_question(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Koko talon info torstaina",
+        "Joko huomenna tai perjantaina, kerron myöhemmin",
+        "Sähkökatko B-siivessä klo 14–15",
+        "Verkko on huoltokatkon takia alhaalla",
+        "Taulukko päivitetty, kiitos kaikille",
+        "Kukaan ei ole vielä varannut salia",
+        "Mikään ei muuttunut tässä versiossa",
+    ],
+)
+def test_finnish_words_ending_like_the_question_clitic_are_not_questions(text: str) -> None:
+    """Regression: the first word's -ko/-kö was read as the question clitic, so "Koko talon info
+    torstaina" (the whole building's info on Thursday) counted as a question; -kaan/-kään likewise."""
+    assert not is_question(text)
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ import pytest
 
 from bot.model import Message, Person, Reaction
 from bot.summaries import MIN_GROUP, TeamSummary, build_team_summary, may_be_shown, reports_of
+from bot.visibility import PersonVisibility, VisibilityPolicy
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 CHANNEL = "19:data@thread.tacv2"
@@ -113,8 +114,12 @@ def summarize(
     people: dict[str, Person] | None = None,
     hidden: frozenset[str] = frozenset(),
     team: tuple[str, ...] = TEAM,
+    choices: dict[str, PersonVisibility] | None = None,
 ) -> TeamSummary:
-    return build_team_summary(BOSS, team, messages or tenant(), people or PEOPLE, hidden, NOW)
+    people = people or PEOPLE
+    policy = VisibilityPolicy("visible", choices or {}, people)
+    hidden = hidden | policy.unrecognisable()
+    return build_team_summary(BOSS, team, messages or tenant(), people, hidden, NOW, visibility=policy)
 
 
 def test_the_team_topics_are_what_at_least_three_of_them_wrote_about_with_their_movement() -> None:
@@ -200,6 +205,55 @@ def test_a_message_naming_a_hidden_person_is_never_quoted() -> None:
     ]
     summary = summarize(messages, hidden=frozenset({"walt"}))
     assert "walt" not in json.dumps(summary.as_dict()).casefold()
+
+
+def dan_also_answers_about_sensors() -> list[Message]:
+    """Dan's answers on queued dags, and three on warehouse load sensors too."""
+    messages = tenant()
+    for n in range(3):
+        question = post(SALES[n], f"Why does sensor {n} time out on the warehouse load?", 8 + n)
+        text = "That sensor waits for the warehouse load: raise its timeout and its poke interval."
+        messages += [question, post("dan", text, 7.5 + n, question, reactions=("xena", "zoe"))]
+    return messages
+
+
+def test_a_voice_is_never_listed_for_a_topic_they_hid_nor_with_an_answer_touching_it() -> None:
+    messages = dan_also_answers_about_sensors()
+    [before] = summarize(messages).emerging
+    hidden = before.topics[0]  # a word of his dag answers, which the sensor answers don't use
+    [dan] = summarize(messages, choices={"dan": PersonVisibility(hidden_topics=(hidden,))}).emerging
+    assert dan.person_id == "dan"
+    assert hidden not in dan.topics
+    assert dan.topics, "his other topics remain"
+    assert dan.evidence
+    assert not any(hidden in e.snippet.casefold() for e in dan.evidence)
+
+
+def test_a_voice_with_no_topic_left_once_hidden_ones_go_is_not_named() -> None:
+    summary = summarize(choices={"dan": PersonVisibility(hidden_topics=("queued",))})
+    assert "dan" not in json.dumps(summary.as_dict()).casefold()
+    assert summary.topics == summarize().topics, "aggregates over the team are unchanged"
+
+
+@pytest.mark.parametrize(
+    ("boss_department", "dan_department", "named"),
+    [
+        ("Data", "Data", True),  # same department: the manager is on Dan's team
+        ("Management", "Data", False),
+        (None, None, False),  # no departments: Dan's team is who shares his manager, not the manager
+    ],
+)
+def test_a_team_only_member_is_named_only_to_a_manager_on_their_team(
+    boss_department: str | None, dan_department: str | None, named: bool
+) -> None:
+    people = {
+        **PEOPLE,
+        BOSS: replace(PEOPLE[BOSS], department=boss_department),
+        "dan": replace(PEOPLE["dan"], department=dan_department),
+    }
+    summary = summarize(people=people, choices={"dan": PersonVisibility(team_only=True)})
+    assert ("dan" in [v.person_id for v in summary.emerging]) is named
+    assert not summary.small_team, "team-only people still count towards the team's aggregates"
 
 
 def test_a_team_under_three_people_gets_only_the_open_questions() -> None:

@@ -20,10 +20,11 @@ from bot.assistant import Assistant, Incoming
 from bot.commands import WhoKnows, parse_command
 from bot.expert_finder import ExpertFinder
 from bot.graph_import import import_json_lines
-from bot.model import Person
+from bot.model import Message, Person
 from bot.store import Store
 from bot.team_summaries import TeamSummaries
 from bot.visibility import (
+    NameIndex,
     PersonVisibility,
     VisibilityDefault,
     VisibilityPolicy,
@@ -107,6 +108,37 @@ def test_the_policy_object_answers_by_id() -> None:
     assert policy.may_show("w", None, ["kubernetes"]), "no choices: visible to all"
     assert policy.excluded(["p", "v", "w"], "w", ["terraform"]) == {"p"}
     assert policy.choices_of("nobody") == PersonVisibility()
+
+
+def test_the_unrecognisable_are_the_hidden_and_under_opt_in_everyone_who_did_not_say_show_me() -> None:
+    people = {p: person(p) for p in ("a", "b", "c")}
+    choices = {
+        "a": PersonVisibility(hidden=True),
+        "b": PersonVisibility(opted_in=True, team_only=True),
+        "gone": PersonVisibility(hidden=True),  # choices but no directory record
+    }
+    assert VisibilityPolicy("visible", choices, people).unrecognisable() == {"a", "gone"}
+    assert VisibilityPolicy("opt-in", choices, people).unrecognisable() == {"a", "c", "gone"}
+
+
+def _said(text: str, mentions: tuple[str, ...] = ()) -> Message:
+    return Message(
+        "1", "t", "c", None, "x", "X", NOW, NOW, None, None, text, None, mentions=mentions
+    )  # fmt: skip
+
+
+def test_a_name_index_finds_whole_names_and_mentions_only() -> None:
+    people = {
+        "eero": Person("eero", "Eero  Niemi"),
+        "al": Person("al", "Al"),  # too short to look for
+    }
+    names = NameIndex.of(["eero", "al", "unknown"], people)
+    assert names.names_anyone(_said("Ask eero niemi, he knows"))
+    assert names.names_anyone(_said("Kiitos, Eero\nNiemi!"))
+    assert names.names_anyone(_said("Ask him", mentions=("eero",)))
+    assert not names.names_anyone(_said("Eero from sales said so"))  # a first name alone names no one
+    assert not names.names_anyone(_said("Al said so"))
+    assert not NameIndex([]).names_in("Eero Niemi")
 
 
 # --- the store keeps the choices -------------------------------------------------------------------------
