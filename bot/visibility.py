@@ -58,7 +58,9 @@ NO_CHOICES = PersonVisibility()
 
 
 def same_team(a: Person, b: Person) -> bool:
-    """True when `a` and `b` are on the same team: same department, else the same manager."""
+    """True when `a` and `b` are on the same team: one manages the other, or same department, or manager."""
+    if a.manager_id == b.id or b.manager_id == a.id:
+        return True  # a person's own manager and reports are their team, whatever the departments
     department_a, department_b = _department(a), _department(b)
     if department_a and department_b:
         return department_a == department_b

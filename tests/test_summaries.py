@@ -238,12 +238,13 @@ def test_a_voice_with_no_topic_left_once_hidden_ones_go_is_not_named() -> None:
 @pytest.mark.parametrize(
     ("boss_department", "dan_department", "named"),
     [
-        ("Data", "Data", True),  # same department: the manager is on Dan's team
-        ("Management", "Data", False),
-        (None, None, False),  # no departments: Dan's team is who shares his manager, not the manager
+        ("Data", "Data", True),
+        # Dan's own manager is on his team whatever the departments (visibility.same_team).
+        ("Management", "Data", True),
+        (None, None, True),
     ],
 )
-def test_a_team_only_member_is_named_only_to_a_manager_on_their_team(
+def test_a_team_only_member_is_named_to_their_own_manager(
     boss_department: str | None, dan_department: str | None, named: bool
 ) -> None:
     people = {

@@ -56,6 +56,15 @@ def test_a_team_is_the_department_else_the_manager() -> None:
     assert not same_team(person("a"), person("b")), "no department and no manager: no team"
 
 
+def test_a_persons_own_manager_is_on_their_team_whatever_the_departments() -> None:
+    # Regression: a team-only report was never named in their own manager's summary unless the two shared a
+    # department (a manager doesn't share their report's manager).
+    report, manager = person("r", "Platform", "boss"), person("boss", "Management")
+    assert same_team(report, manager)
+    assert same_team(manager, report)
+    assert same_team(person("r", None, "boss"), person("boss"))
+
+
 @pytest.mark.parametrize(
     ("hidden", "query", "hides"),
     [
@@ -243,6 +252,8 @@ def allowed(
         me = directory[pid]
         if viewer is None:
             return False
+        if me.manager_id == viewer.id or viewer.manager_id == me.id:
+            return True
         if me.department and viewer.department:
             return me.department == viewer.department
         return me.manager_id is not None and me.manager_id == viewer.manager_id
