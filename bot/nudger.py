@@ -109,7 +109,14 @@ class Nudger:
         accepted: dict[str, list[OfferedPrompt]] = defaultdict(list)
         for prompt in await self._store.open_prompts():
             accepted[prompt.person_id].append(prompt)
-        nudges = await asyncio.to_thread(lambda: plan_nudges(planner, candidates, topics, offered, accepted))
+        # Prompts link questions: only from teams the recipient can open (a private team's, only to members).
+        team_ids = {m.team_id for m in messages}
+        unseen = {
+            c.person.id: (await self._store.team_access(c.person.id)).unseen(team_ids) for c in candidates
+        }
+        nudges = await asyncio.to_thread(
+            lambda: plan_nudges(planner, candidates, topics, offered, accepted, unseen)
+        )
         # Reachable: a personal conversation with Seula, and Teams hasn't refused a message to them since.
         reachable = await self._store.personal_conversation_people() - await self._store.unreachable_people()
         return [PlannedNudge(nudge, nudge.recipient in reachable) for nudge in nudges]

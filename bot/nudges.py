@@ -271,10 +271,13 @@ class NudgePlanner:
         topics: Sequence[PersonTopic],
         offered: frozenset[QuestionKey] = frozenset(),
         accepted: Sequence[OfferedPrompt] = (),
+        unseen_teams: frozenset[str] = frozenset(),
     ) -> Nudge:
         """The nudge for one candidate, with prompts from questions in their `topics`.
 
         `accepted` are the prompts they said they would write about: the card follows up on the recent ones.
+        `unseen_teams` are the teams whose channels the candidate can't open (private teams they are not in):
+        a nudge quotes and links only what its recipient could read in Teams.
         """
         person = candidate.person
         weeks = self._weekly().get(person.id) or (Contribution(),) * STATS_WEEKS
@@ -287,20 +290,26 @@ class NudgePlanner:
             language=self._language_of(person),
             stats=NudgeStats(weeks, _trend(weeks)),
             goal=self._goal(person.id, candidate.settings.goal),
-            prompts=tuple(self._prompts(person.id, topics, offered)),
-            followups=tuple(self._followups(person.id, accepted)),
+            prompts=tuple(self._prompts(person.id, topics, offered, unseen_teams)),
+            followups=tuple(self._followups(person.id, accepted, unseen_teams)),
         )
 
     # --- internals --------------------------------------------------------------------------------------
 
-    def _followups(self, person_id: str, accepted: Sequence[OfferedPrompt]) -> list[FollowUp]:
+    def _followups(
+        self, person_id: str, accepted: Sequence[OfferedPrompt], unseen_teams: frozenset[str] = frozenset()
+    ) -> list[FollowUp]:
         found = []
         recent = [
             p for p in accepted if p.status == "accepted" and p.offered_at >= self._now - FOLLOW_UP_WINDOW
         ]
         for prompt in sorted(recent, key=lambda p: (p.offered_at, p.id), reverse=True)[:MAX_PROMPTS]:
             question = self._by_key.get((prompt.channel_id, prompt.message_id))
-            if question is None or question.channel_id not in self._public:
+            if (
+                question is None
+                or question.channel_id not in self._public
+                or question.team_id in unseen_teams
+            ):
                 continue  # deleted since, or no longer readable: nothing to show
             if not self._quoting.may_quote(question, person_id):
                 continue  # its asker, or someone it names, has hidden since; or the recipient hid its topic
@@ -393,7 +402,11 @@ class NudgePlanner:
         return self._similar
 
     def _prompts(
-        self, person_id: str, topics: Sequence[PersonTopic], offered: frozenset[QuestionKey]
+        self,
+        person_id: str,
+        topics: Sequence[PersonTopic],
+        offered: frozenset[QuestionKey],
+        unseen_teams: frozenset[str] = frozenset(),
     ) -> list[ContentPrompt]:
         hidden_topics = self._visibility.choices_of(person_id).hidden_topics
         # A topic they hid is no topic to nudge them about, nor is a question that touches one.
@@ -410,6 +423,8 @@ class NudgePlanner:
             key = _key(message)
             if message.author_id == person_id or key in replied or key in offered:
                 continue
+            if message.team_id in unseen_teams:
+                continue  # a private team's question, and they are not in the team
             if hidden_topics and hides_topic(hidden_topics, sorted(question.terms)):
                 continue
             best: tuple[PersonTopic, frozenset[str]] | None = None
@@ -503,14 +518,16 @@ def plan_nudges(
     topics: Mapping[str, Sequence[PersonTopic]],
     offered: Mapping[str, frozenset[QuestionKey]],
     accepted: Mapping[str, Sequence[OfferedPrompt]] | None = None,
+    unseen_teams: Mapping[str, frozenset[str]] | None = None,
 ) -> list[Nudge]:
-    """Every candidate's nudge, in candidate order."""
+    """Every candidate's nudge, in candidate order (`unseen_teams`, per candidate: `NudgePlanner.plan`)."""
     return [
         planner.plan(
             c,
             topics.get(c.person.id, ()),
             offered.get(c.person.id, frozenset()),
             (accepted or {}).get(c.person.id, ()),
+            (unseen_teams or {}).get(c.person.id, frozenset()),
         )
         for c in candidates
     ]

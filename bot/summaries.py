@@ -219,18 +219,21 @@ def build_team_summary(
     now: datetime,
     period_days: int = PERIOD_DAYS,
     visibility: VisibilityPolicy | None = None,
+    unseen_teams: frozenset[str] = frozenset(),
 ) -> TeamSummary:
     """The summary of `team` (the manager's reports) for the `period_days` before `now`.
 
     `hidden` are the people who may not be shown at all; `visibility` (everyone's choices) decides who may
-    be named to this manager and for what (without it, everyone not hidden, for anything).
+    be named to this manager and for what (without it, everyone not hidden, for anything). Nothing from
+    `unseen_teams` (private teams the manager is not in) is quoted or linked; their messages still count in
+    the aggregates, which name no message.
     """
     team_ids = frozenset(team)
     members = frozenset(p for p in team_ids if may_be_shown(people.get(p), hidden))
     since = now - timedelta(days=period_days)
     base = TeamSummary(manager_id, len(team_ids), since, now, small_team=len(members) < MIN_GROUP)
     policy = visibility or VisibilityPolicy("visible", {}, people)
-    build = _Builder(messages, members, people, hidden, now, period_days, policy, manager_id)
+    build = _Builder(messages, members, people, hidden, now, period_days, policy, manager_id, unseen_teams)
     if base.small_team:
         return replace(base, unanswered=build.unanswered())
     emerging = build.emerging()
@@ -258,7 +261,9 @@ class _Builder:
         period_days: int,
         visibility: VisibilityPolicy,
         manager_id: str,
+        unseen_teams: frozenset[str] = frozenset(),
     ) -> None:
+        self.unseen_teams = unseen_teams
         self.writing = [m for m in messages if m.is_people_writing and m.created_at < now]
         self.members = members
         self.people = people
@@ -285,7 +290,10 @@ class _Builder:
     # --- privacy -------------------------------------------------------------------------------------
 
     def quotable(self, message: Message) -> bool:
-        """A message may be quoted when its author may be shown and it names no hidden person."""
+        """A message may be quoted when the manager could open it, its author may be shown and it names no
+        hidden person."""
+        if message.team_id in self.unseen_teams:
+            return False
         if not may_be_shown(self.people.get(message.author_id or ""), self.hidden):
             return False
         if any(person in self.hidden for person in message.mentions):

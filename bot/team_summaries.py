@@ -73,8 +73,12 @@ class TeamSummaries:
         policy = VisibilityPolicy(self._visibility_default, await self._store.visibility_choices(), people)
         hidden = policy.unrecognisable()
         messages = [m async for m in self._store.iter_messages(since=now - LOOKBACK)]
+        # Quotes and links only from teams the manager could open in Teams (a private team's: members only).
+        unseen = (await self._store.team_access(requester_id)).unseen({m.team_id for m in messages})
         return await asyncio.to_thread(
-            lambda: build_team_summary(requester_id, team, messages, people, hidden, now, visibility=policy)
+            lambda: build_team_summary(
+                requester_id, team, messages, people, hidden, now, visibility=policy, unseen_teams=unseen
+            )
         )
 
     async def manages_someone(self, person_id: str) -> bool:

@@ -200,6 +200,18 @@ def test_prompts_come_from_real_open_questions_in_the_persons_topics() -> None:
     assert all(item.url and "message" in item.url for item in first.outline)
 
 
+def test_a_question_in_a_private_team_the_recipient_is_not_in_is_no_prompt_for_them() -> None:
+    # Regression: prompts linked questions from private teams to people who could not open them.
+    messages = [
+        *anna_answers(),
+        post("dora", "How should we run a helm upgrade of the batch jobs safely?", 6),
+    ]
+    p = planner(messages)
+    [candidate] = p.candidates({}, frozenset(), True)
+    assert p.plan(candidate, [topic("helm")]).prompts, "a member (or a public team) gets the prompt"
+    assert p.plan(candidate, [topic("helm")], unseen_teams=frozenset({"team"})).prompts == ()
+
+
 def test_questions_already_offered_or_replied_to_are_not_offered_again() -> None:
     messages = anna_answers()
     open_question = post("dora", "How should we set helm chart resource limits?", 6)

@@ -164,6 +164,27 @@ def test_open_questions_are_from_outside_the_team_in_its_domain_and_unanswered()
     assert {t.casefold() for t in question.topics} >= {"airflow", "dag"}
 
 
+def test_nothing_from_a_private_team_the_manager_is_not_in_is_quoted_but_the_aggregates_stay() -> None:
+    # Regression: open questions and evidence linked messages the manager could not open in Teams.
+    people = PEOPLE
+    policy = VisibilityPolicy("visible", {}, people)
+    messages = tenant()
+    shut_out = build_team_summary(
+        BOSS,
+        TEAM,
+        messages,
+        people,
+        policy.unrecognisable(),
+        NOW,
+        visibility=policy,
+        unseen_teams=frozenset({"team"}),
+    )
+    assert shut_out.unanswered == ()
+    # People are named only with evidence the manager can open: with none, no one is named.
+    assert (shut_out.emerging, shut_out.recognitions) == ((), ())
+    assert shut_out.topics == summarize().topics, "aggregates name no message"
+
+
 def test_a_rising_team_member_is_an_emerging_voice_with_their_answers_as_evidence() -> None:
     summary = summarize()
     [voice] = summary.emerging
