@@ -77,6 +77,23 @@ class Sender(Protocol):
     async def send(self, item: OutboxItem) -> SendOutcome: ...
 
 
+class Outbox(Protocol):
+    """Where planners put proactive messages: sent later, at most once per (kind, recipient, period).
+
+    `Delivery` is the one the bot uses; nudges and team summaries plan against this, so tests can fake it.
+    """
+
+    async def enqueue(
+        self,
+        kind: str,
+        recipient_id: str,
+        period: str,
+        due_at: datetime,
+        card: dict[str, object],
+        summary_text: str,
+    ) -> bool: ...
+
+
 @dataclass(frozen=True)
 class DeliveryOptions:
     max_rps: int = 30  # per tenant: Seula is registered in one tenant (single-tenant bots only, PLATFORM D.5)

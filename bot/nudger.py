@@ -8,8 +8,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Protocol
 
+from bot.delivery import Outbox
 from bot.expert_finder import ExpertFinder
 from bot.model import Language
 from bot.nudge_records import GOAL_CHOICES_DAYS, NudgeOutcomes, NudgeSettings, OfferedPrompt
@@ -35,20 +35,6 @@ MAX_SNOOZE = timedelta(days=366)
 NUDGE_KIND = "nudge"  # the outbox's kind: (kind, recipient, ISO week) is sent at most once
 EARLIEST_OFFSET = timedelta(hours=14)  # the earliest timezone (UTC+14) starts its week this much sooner
 REMINDER_KIND = "nudge-reminder"  # (kind, recipient, prompt) is sent at most once
-
-
-class Outbox(Protocol):
-    """Where proactive messages wait to be sent (the delivery side's `Delivery.enqueue`)."""
-
-    async def enqueue(
-        self,
-        kind: str,
-        recipient_id: str,
-        period: str,
-        due_at: datetime,
-        card: dict[str, object],
-        summary_text: str,
-    ) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,8 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol
 
+from bot.delivery import Outbox
 from bot.model import Language
 from bot.store import Store
 from bot.summaries import LOOKBACK, SummaryRefused, TeamSummary, build_team_summary, reports_of
@@ -21,20 +21,6 @@ logger = logging.getLogger(__name__)
 AUDIT_ACTION = "team_summary"
 DELIVERY_KIND = "summary"
 PLANNED_CURSOR = "summary-monthly"  # when the monthly summaries were last planned
-
-
-class Outbox(Protocol):
-    """Where planned proactive messages go: sent later, at most once per (kind, recipient, period)."""
-
-    async def enqueue(
-        self,
-        kind: str,
-        recipient_id: str,
-        period: str,
-        due_at: datetime,
-        card: dict[str, object],
-        summary_text: str,
-    ) -> bool: ...
 
 
 class TeamSummaries:
