@@ -1,4 +1,11 @@
-"""Answers "who knows X" from the store, keeping the expertise index in step with what the store holds."""
+"""Answers "who knows X" from the expertise index in the store, and keeps that index in step with it.
+
+The index lives in the database (`bot/store/expertise_index.py`), so every replica reads the same one and
+a new, edited or deleted message changes the rankings as soon as the indexer has taken it in: the bot's
+background job does so every few seconds, and a query first takes in what waits unless the job is at it.
+A query reads the index's ranges only: the words' frequencies and longer forms, the best people per word (the
+candidates), then those candidates' matching messages; the scoring itself is `bot.expertise` (pure).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,28 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.expertise import ExpertIndex, ExpertMatch, PersonTopic
+from bot.expertise import (
+    Corpus,
+    ExpertMatch,
+    PersonTopic,
+    Profile,
+    Synonyms,
+    Vocabulary,
+    add_feedback,
+    candidate_bounds,
+    feedback_documents,
+    feedback_terms,
+    learn_synonyms,
+    lookup_for,
+    match,
+    person_topics,
+    plan_query,
+    profile_of,
+    profile_scores,
+    rank_people,
+    score_documents,
+    topic_of,
+)
 from bot.model import Person
 from bot.store import Store
 from bot.text import terms
@@ -18,6 +46,16 @@ from bot.visibility import VisibilityDefault, VisibilityPolicy
 logger = logging.getLogger(__name__)
 
 LOAD_WINDOW = timedelta(days=7)  # suggestions this recent spread the load among near-equal people
+_BATCH = 500  # messages per indexing transaction
+# Candidates: the people with the highest bound for each of the query's words, and of those the best by
+# their summed bound are scored in full. Raising them changed no evaluation figure (bench/expertise_eval.py).
+_PER_WORD = 200
+_CANDIDATES = 200
+# Learned synonyms are learned again when this share of the index changed since (or after a day), from
+# the most recent messages: set phrases recur, and the whole history would not fit in memory at scale.
+_RELEARN_SHARE = 0.1
+_RELEARN_AFTER = timedelta(days=1)
+_LEARN_FROM_MESSAGES = 200_000
 
 
 @dataclass(frozen=True)
@@ -37,7 +75,7 @@ class ExpertAnswer:
 
 
 class ExpertFinder:
-    """The expertise index over the store, rebuilt when the store's content has changed."""
+    """Who knows what, from the expertise index; the directory and visibility choices reread on change."""
 
     def __init__(
         self,
@@ -51,46 +89,112 @@ class ExpertFinder:
         self._clock = clock
         self._recheck_seconds = recheck_seconds
         self._monotonic = monotonic
-        self._index: ExpertIndex | None = None
         self._people: dict[str, Person] = {}
+        self._profiles: dict[str, Profile] = {}
+        self._profile_average = 1.0
         self._visibility_default: VisibilityDefault = visibility_default
         self._policy = VisibilityPolicy(visibility_default, {}, {})
-        self._authors: frozenset[str] = frozenset()
-        self._version: tuple[object, ...] | None = None
+        self._synonyms = Synonyms()
+        self._synonyms_learned: datetime | None = None
+        self._directory_version: tuple[object, ...] | None = None
         self._checked_at = float("-inf")
         self._lock = asyncio.Lock()
+        self._indexing = asyncio.Lock()
+
+    async def catch_up(self, max_batches: int | None = None) -> int:
+        """Take waiting messages into the index (all, or up to `max_batches` batches); return how many.
+
+        When enough of the index changed, the synonyms are learned again (see `_RELEARN_SHARE`).
+        """
+        taken = 0
+        async with self._indexing:
+            batches = 0
+            while max_batches is None or batches < max_batches:
+                update = await self._store.expertise.update(_BATCH)
+                if not update.messages:
+                    break
+                taken += update.messages
+                batches += 1
+            if max_batches is None or not taken:
+                await self._learn_synonyms_if_due()
+        return taken
+
+    async def _learn_synonyms_if_due(self) -> None:
+        corpus = await self._store.expertise.corpus()
+        synonyms, learned_at = await self._store.expertise.synonyms()
+        since = await self._store.expertise.changes_since_learning()
+        now = self._clock()
+        due = corpus.documents > 0 and (
+            learned_at is None
+            or since >= max(1, _RELEARN_SHARE * corpus.documents)
+            or (since > 0 and now - learned_at >= _RELEARN_AFTER)
+        )
+        if due:
+            started = time.perf_counter()
+            texts = await self._store.recent_texts(_LEARN_FROM_MESSAGES)
+            learned = await asyncio.to_thread(learn_synonyms, texts)
+            df = await self._store.expertise.document_frequencies(learned.words())
+            synonyms = learned.known(df)
+            await self._store.expertise.save_synonyms(synonyms, now)
+            learned_at = now
+            logger.info(
+                "Synonyms learned from %d messages in %.2f s: %d acronyms, %d numeronyms",
+                len(texts),
+                time.perf_counter() - started,
+                len(synonyms.acronyms),
+                len(synonyms.numeronyms),
+            )
+        self._synonyms, self._synonyms_learned = synonyms, learned_at
 
     async def refresh(self, force: bool = False) -> None:
-        """Rebuild the index if the store changed (checked at most every `recheck_seconds`)."""
+        """Bring the index and the directory up to date (at most every `recheck_seconds` unless forced).
+
+        What waits is indexed first, unless the indexing job is at it: then a query answers from the index
+        as it stands rather than wait for a large import to be taken in.
+        """
         async with self._lock:
             now = self._monotonic()
-            if not force and self._index is not None and now - self._checked_at < self._recheck_seconds:
+            if not force and now - self._checked_at < self._recheck_seconds:
                 return
             self._checked_at = now
-            version = await self._store.content_version()
-            if not force and version == self._version and self._index is not None:
-                return
             started = time.perf_counter()
-            messages = [message async for message in self._store.iter_messages()]
-            self._people = await self._store.people()
-            self._policy = VisibilityPolicy(
-                self._visibility_default, await self._store.visibility_choices(), self._people
-            )
-            self._authors = frozenset(m.author_id for m in messages if m.author_id)
-            self._index = await asyncio.to_thread(ExpertIndex, messages, self._people)
-            self._version = version
-            logger.info(
-                "Expertise index built: %d messages, %d people in %.2f s",
-                self._index.size,
-                len(self._people),
-                time.perf_counter() - started,
-            )
+            taken = 0 if self._indexing.locked() and not force else await self.catch_up()
+            if force or self._synonyms_learned is None:
+                self._synonyms, self._synonyms_learned = await self._store.expertise.synonyms()
+            version = await self._store.directory_version()
+            if force or version != self._directory_version:
+                self._people = await self._store.people()
+                self._policy = VisibilityPolicy(
+                    self._visibility_default, await self._store.visibility_choices(), self._people
+                )
+                self._profiles = {
+                    person.id: profile
+                    for person in self._people.values()
+                    if (profile := profile_of(person)) is not None
+                }
+                lengths = [profile.length for profile in self._profiles.values()]
+                self._profile_average = sum(lengths) / len(lengths) if lengths else 1.0
+                self._directory_version = version
+            if taken:
+                logger.info(
+                    "Expertise index: %d messages taken in, %.2f s", taken, time.perf_counter() - started
+                )
 
     async def topics_of(self, person_id: str, limit: int = 5) -> list[PersonTopic]:
         """The topics Seula associates with a person, with the evidence for each."""
         await self.refresh()
-        assert self._index is not None
-        return self._index.topics_of(person_id, now=self._clock(), limit=limit)
+        docs = await self._store.expertise.docs_of(person_id)
+        if not docs:
+            return []
+        df = await self._store.expertise.document_frequencies({w for _, words in docs for w in words})
+        corpus = await self._store.expertise.corpus()
+        topics = person_topics(docs, df, corpus, self._clock(), limit)
+        messages = await self._store.messages_by_key(doc.key for _, _, doc in topics)
+        return [
+            topic_of(term, weight, doc, messages[doc.key])
+            for term, weight, doc in topics
+            if doc.key in messages
+        ]
 
     async def visibility(self) -> VisibilityPolicy:
         """The visibility policy over everyone's current choices (every output must ask it)."""
@@ -100,6 +204,10 @@ class ExpertFinder:
     def is_hidden(self, person_id: str) -> bool:
         """True when the person is shown to no one (hidden, or not opted in under the opt-in default)."""
         return not self._policy.recognisable(person_id)
+
+    def synonyms_of(self, term: str) -> tuple[tuple[str, ...], ...]:
+        """What the organization writes for a query word (learned from its own messages)."""
+        return self._synonyms.of(term)
 
     async def find(
         self, topic: str, query: str, asker_id: str | None, limit: int, offset: int = 0
@@ -112,32 +220,76 @@ class ExpertFinder:
         teams only.
         """
         await self.refresh()
-        assert self._index is not None
+        index = self._store.expertise
         query_terms = tuple(terms(topic)) or tuple(terms(query))
         # The index also searches what the organization writes for these words (k8s for Kubernetes), so a
         # topic someone hid must be checked against those words too.
-        learned = tuple(
-            word for term in query_terms for words in self._index.synonyms_of(term) for word in words
-        )
-        exclude = self._policy.excluded(self._authors, asker_id, query_terms + learned) | (
-            {asker_id} if asker_id else frozenset()
-        )
-        now = self._clock()
-        # Suggestions for this very topic are left out, so "Show more people" pages through the same order
-        # even though the first page's people were just recorded as suggested.
-        recent = await self._store.suggestion_counts(since=now - LOAD_WINDOW, other_than=topic)
+        learned = tuple(word for term in query_terms for words in self._synonyms.of(term) for word in words)
+        lookup = lookup_for(query_terms, self._synonyms)
+        df, by_prefix = await index.vocabulary(lookup.terms, lookup.prefixes)
+        plan = plan_query(query_terms, Vocabulary(df, by_prefix, self._synonyms))
+        words = sorted(plan.weights())
+        corpus = await index.corpus()
+        bounds = candidate_bounds(plan, corpus, df, await index.best_people(words, _PER_WORD))
+        candidates = [
+            person_id
+            for person_id in sorted(bounds, key=lambda p: (-bounds[p], p))
+            if self._may_suggest(person_id, asker_id, query_terms + learned)
+        ][:_CANDIDATES]
+        postings, docs = await index.postings(words, candidates)
         # Evidence only from messages the asker could read: public teams, and teams they are a member of.
         access = await self._store.team_access(asker_id)
-        total, matches = self._index.search(
-            query_terms,
-            now=now,
-            exclude=exclude,
-            people=self._people,
-            limit=limit,
-            offset=offset,
-            recent_suggestions=recent,
-            unseen_teams=access.unseen(self._index.team_ids),
+        unseen = access.unseen({doc.team_id for doc in docs.values()})
+        scores = score_documents(plan, corpus, df, postings, docs, unseen)
+        feedback = await self._feedback(scores, plan.query, corpus)
+        if feedback:
+            feedback_df = await index.document_frequencies(feedback)
+            more, more_docs = await index.postings(feedback, candidates)
+            docs.update(more_docs)
+            add_feedback(scores, feedback, corpus, feedback_df, more, docs, unseen)
+        now = self._clock()
+        profiles = {p: self._profiles[p] for p in candidates if p in self._profiles}
+        ranked = rank_people(
+            scores,
+            docs,
+            now,
+            {p: self._name(p) for p in candidates},
+            profile_scores(query_terms, profiles, self._profile_average, corpus, df),
+            # Suggestions for this very topic are left out, so "Show more people" pages through the same
+            # order even though the first page's people were just recorded as suggested.
+            await self._store.suggestion_counts(since=now - LOAD_WINDOW, other_than=topic),
+        )
+        chosen = ranked[offset : offset + limit]
+        messages = await self._store.messages_by_key(
+            doc.key for candidate in chosen for doc in candidate.evidence_candidates()
+        )
+        matches = tuple(
+            match(candidate, query_terms, self._people.get(candidate.person_id), messages)
+            for candidate in chosen
         )
         return ExpertAnswer(
-            query=query, topic=topic, terms=query_terms, experts=tuple(matches), offset=offset, total=total
+            query=query, topic=topic, terms=query_terms, experts=matches, offset=offset, total=len(ranked)
         )
+
+    async def _feedback(self, scores: dict[int, float], query: tuple[str, ...], corpus: Corpus) -> list[str]:
+        top = feedback_documents(scores)
+        if not top:
+            return []
+        doc_terms = await self._store.expertise.doc_terms(top)
+        df = await self._store.expertise.document_frequencies(
+            {w for words in doc_terms.values() for w in words}
+        )
+        return feedback_terms({d: list(words) for d, words in doc_terms.items()}, df, corpus, query)
+
+    def _may_suggest(self, person_id: str, asker_id: str | None, words: tuple[str, ...]) -> bool:
+        """Never the asker, a disabled account, or anyone the visibility policy hides from the asker."""
+        if person_id == asker_id:
+            return False
+        person = self._people.get(person_id)
+        if person is not None and not person.account_enabled:
+            return False
+        return self._policy.may_show(person_id, asker_id, words)
+
+    def _name(self, person_id: str) -> str:
+        person = self._people.get(person_id)
+        return person.display_name if person is not None else person_id

@@ -13,7 +13,7 @@ argument).
 
 from __future__ import annotations
 
-import bisect
+import hashlib
 import math
 import re
 from collections import Counter, defaultdict
@@ -144,481 +144,667 @@ def is_rising(contributions: Iterable[Contribution], now: datetime) -> bool:
     )
 
 
+# --- what the index keeps ----------------------------------------------------------------------------------
+
+# The bound a (word, person) pair carries normalizes message length against a fixed length rather than the
+# organization's average, so taking a message out subtracts exactly what putting it in added.
+_BOUND_LENGTH = 24.0
+
+
 @dataclass(frozen=True, slots=True)
-class _Doc:
-    message: Message
+class IndexedDoc:
+    """What the index keeps of one message: its words and what its score depends on."""
+
+    channel_id: str
+    message_id: str
+    author_id: str
+    thread_id: str  # the root's id
+    team_id: str
+    created_at: datetime
+    is_answer: bool  # a reply in someone else's thread
+    reactions: int  # from colleagues, not the author
+    terms: dict[str, int]  # word → times
     length: int
+    fingerprint: str  # of everything above: an unchanged message written again is not re-indexed
+
+
+def index_document(message: Message, root: Message | None) -> IndexedDoc | None:
+    """The index's view of `message` (`root`: its thread's first message), or None if it is not evidence.
+
+    An answer is about its thread's subject even when it doesn't repeat it, if it says enough to be an
+    answer: a short reply ("thanks!", "same here") in a thread is no evidence of knowing it, and the asker's
+    own follow-ups get no such context either. System events, bots' and deleted messages are not indexed.
+    """
+    if not message.is_people_writing or message.author_id is None:
+        return None
+    is_answer = root is not None and not message.is_root and root.author_id != message.author_id
+    substantial = len(message.text) >= _SUBSTANTIAL_CHARS
+    context = root.subject if is_answer and root is not None and substantial else None
+    words = terms(" ".join(part for part in (context, message.subject, message.text) if part))
+    if not words:
+        return None
+    reactions = len({r.user_id for r in message.reactions if r.user_id != message.author_id})
+    counted = dict(Counter(words))
+    thread_id = message.reply_to_id or message.id
+    fingerprint = hashlib.blake2b(
+        repr(
+            (message.author_id, thread_id, message.team_id, message.created_at, is_answer, reactions, words)
+        ).encode(),
+        digest_size=16,
+    ).hexdigest()
+    return IndexedDoc(
+        channel_id=message.channel_id,
+        message_id=message.id,
+        author_id=message.author_id,
+        thread_id=thread_id,
+        team_id=message.team_id,
+        created_at=message.created_at,
+        is_answer=is_answer,
+        reactions=reactions,
+        terms=counted,
+        length=len(words),
+        fingerprint=fingerprint,
+    )
+
+
+def bound_weight(tf: int, length: int, reactions: int) -> float:
+    """One message's share of a (word, person) bound: BM25's term part times how colleagues received it.
+
+    Summed over a person's messages holding the word, it is at least what their best message per thread
+    can score for that word (before the word's IDF), so it safely picks the candidates a query scores.
+    """
+    norm = _K1 * (1 - _B + _B * length / _BOUND_LENGTH)
+    return tf * (_K1 + 1) / (tf + norm) * (1 + _REACTION_WEIGHT * min(reactions, _REACTION_CAP))
+
+
+@dataclass(frozen=True, slots=True)
+class Doc:
+    """An indexed message as ranking reads it."""
+
+    id: int
+    channel_id: str
+    message_id: str
+    author_id: str
+    thread_id: str
+    team_id: str
+    created_at: datetime
     is_answer: bool
     reactions: int
-    terms: tuple[str, ...]
+    length: int
 
     @property
     def thread(self) -> tuple[str, str]:
-        return (self.message.channel_id, self.message.reply_to_id or self.message.id)
+        return (self.channel_id, self.thread_id)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.channel_id, self.message_id)
 
     @property
     def contribution(self) -> Contribution:
-        return Contribution(self.message.created_at, self.reactions, self.is_answer)
+        return Contribution(self.created_at, self.reactions, self.is_answer)
 
 
 @dataclass(frozen=True, slots=True)
-class _Candidate:
+class Corpus:
+    """The index's size: how many messages, and their words in all (BM25's IDF and length norm)."""
+
+    documents: int
+    total_length: int
+
+    @property
+    def average_length(self) -> float:
+        return self.total_length / self.documents if self.documents else 1.0
+
+    def idf(self, df: int) -> float:
+        n = self.documents
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def term_score(self, tf: int, length: int, df: int) -> float:
+        """BM25 of one word in one message."""
+        norm = _K1 * (1 - _B + _B * length / self.average_length)
+        return self.idf(df) * tf * (_K1 + 1) / (tf + norm)
+
+    def is_generic(self, df: int) -> bool:
+        """A word in more than a fifth of all messages says nothing about anyone."""
+        return self.documents >= _GENERIC_MIN_DOCS and df > self.documents * _GENERIC_SHARE
+
+
+# --- synonyms the organization's own text teaches ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Synonyms:
+    """Learned synonyms: acronym → its expansion, numeronym ↔ its word (see `learn_synonyms`)."""
+
+    acronyms: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (ado, (azur, devops))
+    numeronyms: tuple[tuple[str, str], ...] = ()  # (k8s, kubernetes)
+
+    def __post_init__(self) -> None:
+        synonyms: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+        abbreviations: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
+        for acronym, expansion in self.acronyms:
+            synonyms[acronym].append(expansion)
+            abbreviations[expansion[0]].append((expansion, acronym))
+        for short, full in self.numeronyms:
+            synonyms[short].append((full,))
+            synonyms[full].append((short,))
+        object.__setattr__(self, "_synonyms", dict(synonyms))
+        object.__setattr__(self, "_abbreviations", dict(abbreviations))
+
+    def of(self, term: str) -> tuple[tuple[str, ...], ...]:
+        """What the organization writes for a word: ado → ((azur, devops),), k8s → ((kubernetes,),)."""
+        return tuple(self._synonyms.get(term, ()))  # type: ignore[attr-defined]
+
+    def abbreviations_of(self, term: str) -> tuple[tuple[tuple[str, ...], str], ...]:
+        """(expansion, acronym) pairs whose expansion starts with `term`."""
+        return tuple(self._abbreviations.get(term, ()))  # type: ignore[attr-defined]
+
+    def words(self) -> set[str]:
+        """Every word the synonyms mention (to check they are still in the index)."""
+        found = {a for a, _ in self.acronyms} | {w for _, e in self.acronyms for w in e}
+        return found | {w for pair in self.numeronyms for w in pair}
+
+    def known(self, df: Mapping[str, int]) -> Synonyms:
+        """Only the pairs whose words are all indexed."""
+
+        def indexed(*words: str) -> bool:
+            return all(df.get(word, 0) > 0 for word in words)
+
+        return Synonyms(
+            tuple((a, e) for a, e in self.acronyms if indexed(a) and (a,) != e),
+            tuple((s, f) for s, f in self.numeronyms if indexed(s, f) and s != f),
+        )
+
+
+def learn_synonyms(texts: Sequence[tuple[str, str]]) -> Synonyms:
+    """Acronyms and numeronyms the organization uses, from (channel id, text) pairs.
+
+    An acronym (ADO, IaC, SLO) stands for the words whose initials (and a camel-cased word's humps, so
+    "DevOps" gives d and o) spell it: "Azure DevOps". A numeronym (k8s, a11y) stands for a word its first
+    and last letter and the count between them spell: kubernetes, accessibility. Spelling alone is chance
+    ("automatically" is an a11y too), so the two must be written in the same channels, and an expansion must
+    be a set phrase: written at least twice, and making up a good share of the uses of its rarest word.
+    Nothing is looked up outside the organization's own text. Check the result against the index with
+    `Synonyms.known`.
+    """
+    acronym_channels: dict[str, set[str]] = defaultdict(set)
+    acronym_uses: Counter[str] = Counter()
+    word_uses: dict[str, Counter[str]] = defaultdict(Counter)  # word → channel → times
+    phrase_uses: dict[str, dict[tuple[str, ...], Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
+    # A name is capitalized ("Azure DevOps"); the pair written in one message ("IaC, infrastructure as
+    # code") vouches for a lowercase one. Either sets an expansion apart from words that happen to start
+    # with the right letters.
+    capitalized: Counter[tuple[str, ...]] = Counter()
+    side_by_side: set[tuple[str, tuple[str, ...]]] = set()
+    for channel, text in texts:
+        for match in _ACRONYM_TOKEN.finditer(text):
+            acronym_channels[match.group().lower()].add(channel)
+            acronym_uses[match.group().lower()] += 1
+        for token in tokenize(text):
+            if _NUMERONYM.fullmatch(token):
+                acronym_channels[token].add(channel)
+    acronyms = {
+        a
+        for a in acronym_channels
+        if len(a) >= _ACRONYM_MIN_LETTERS and a not in STOPWORDS and not _NUMERONYM.fullmatch(a)
+    }
+    for channel, text in texts:
+        written_here = {m.group().lower() for m in _ACRONYM_TOKEN.finditer(text)}
+        words = _LETTERS.findall(text)
+        initials = [[hump[0].lower() for hump in _HUMPS.findall(w)] or [w[0].lower()] for w in words]
+        for start, word in enumerate(words):
+            lowered = word.lower()
+            word_uses[lowered][channel] += 1
+            if lowered in STOPWORDS:
+                continue
+            spelled = ""
+            for end in range(start, min(start + 4, len(words))):
+                spelled += "".join(initials[end])
+                if len(spelled) > 6:
+                    break
+                phrase = tuple(w.lower() for w in words[start : end + 1])
+                if (
+                    end > start
+                    and spelled in acronyms
+                    and phrase[-1] not in STOPWORDS
+                    and min(map(len, phrase)) > 1
+                ):
+                    phrase_uses[spelled][phrase][channel] += 1
+                    capitalized[phrase] += word[0].isupper()
+                    if spelled in written_here:
+                        side_by_side.add((spelled, phrase))
+
+    def set_phrase(acronym: str, phrase: tuple[str, ...], uses: Counter[str]) -> bool:
+        rarest = min(word_uses[word].total() for word in phrase if word not in STOPWORDS)
+        vouched = (acronym, phrase) in side_by_side or 2 * capitalized[phrase] >= uses.total()
+        return (
+            vouched
+            and uses.total() >= _EXPANSION_MIN_USES
+            and uses.total() >= _EXPANSION_MIN_SHARE * rarest
+            and uses.total() >= _EXPANSION_MIN_RATIO * acronym_uses[acronym]
+        )
+
+    learned_acronyms: list[tuple[str, tuple[str, ...]]] = []
+    for acronym, expansions in sorted(phrase_uses.items()):
+        best = _best_expansion(
+            {p: uses for p, uses in expansions.items() if set_phrase(acronym, p, uses)},
+            acronym_channels[acronym],
+        )
+        expansion = tuple(terms(" ".join(best))) if best else ()
+        if expansion:
+            learned_acronyms.append((stem(acronym), expansion))
+    by_spelling: dict[str, dict[tuple[str, ...], Counter[str]]] = defaultdict(dict)
+    for word, uses in word_uses.items():
+        spelling = f"{word[0]}{len(word) - 2}{word[-1]}"
+        if len(word) >= 5 and spelling in acronym_channels and uses.total() >= _EXPANSION_MIN_USES:
+            by_spelling[spelling][(word,)] = uses
+    learned_numeronyms: list[tuple[str, str]] = []
+    for numeronym, candidates in sorted(by_spelling.items()):
+        best = _best_expansion(candidates, acronym_channels[numeronym])
+        if best:
+            learned_numeronyms.append((stem(numeronym), stem(best[0])))
+    return Synonyms(tuple(learned_acronyms), tuple(learned_numeronyms))
+
+
+# --- a query -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """What a query needs to know of the index before it can be planned."""
+
+    terms: frozenset[str]  # words whose document frequency is needed
+    prefixes: frozenset[str]  # 5-letter prefixes whose indexed words are needed (longer forms)
+
+
+@dataclass(frozen=True, slots=True)
+class Vocabulary:
+    """What the index answered to a `Lookup`: document frequencies and the words under each prefix."""
+
+    df: Mapping[str, int]
+    by_prefix: Mapping[str, Sequence[str]]
+    synonyms: Synonyms
+
+    def has(self, term: str) -> bool:
+        return self.df.get(term, 0) > 0
+
+    def starting(self, prefix: str) -> list[str]:
+        return sorted(w for w in self.by_prefix.get(prefix[:_PREFIX_MIN_CHARS], ()) if w.startswith(prefix))
+
+
+def lookup_for(query_terms: Sequence[str], synonyms: Synonyms) -> Lookup:
+    """The words and prefixes `plan_query` will ask about."""
+    wanted: set[str] = set()
+    prefixes: set[str] = set()
+    for term in dict.fromkeys(query_terms):
+        wanted.add(term)
+        for phrase in synonyms.of(term):
+            wanted.update(phrase)
+        wanted.update(acronym for _, acronym in synonyms.abbreviations_of(term))
+        for cut in range(_COMPOUND_MIN_PART, len(term) - _COMPOUND_MIN_PART + 1):
+            wanted.update((term[:cut], term[cut:]))
+        if len(term) >= _PREFIX_MIN_CHARS:
+            prefixes.add(term[:_PREFIX_MIN_CHARS])
+    return Lookup(frozenset(wanted), frozenset(prefixes))
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedWord:
+    """One query word: the indexed words that stand for it, and whole phrases that do (weighted)."""
+
+    word: str
+    variants: tuple[tuple[str, float], ...]
+    phrases: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class QueryPlan:
+    """A query as the index will score it."""
+
+    words: tuple[PlannedWord, ...]
+
+    @property
+    def query(self) -> tuple[str, ...]:
+        return tuple(planned.word for planned in self.words)
+
+    def weights(self) -> dict[str, float]:
+        """Every indexed word the query reads, with the most it can weigh (for picking candidates)."""
+        weights: dict[str, float] = {}
+        for planned in self.words:
+            for term, weight in planned.variants:
+                weights[term] = max(weights.get(term, 0.0), weight)
+            for phrase in planned.phrases:
+                for term in phrase:
+                    weights[term] = max(weights.get(term, 0.0), _SYNONYM_WEIGHT / len(phrase))
+        return weights
+
+
+def plan_query(query_terms: Sequence[str], vocabulary: Vocabulary) -> QueryPlan:
+    """Each query word with its forms in the index: itself, longer or shorter forms, synonyms, compounds.
+
+    "postgresql" meets "postgres", "saavutettavuus" meets "saavutettavuuden": the light stemmer cannot undo
+    every inflection or compound, and prefixes catch most of what it leaves.
+    """
+    words = list(dict.fromkeys(query_terms))
+    planned = []
+    for term in words:
+        variants = [(term, 1.0)] if vocabulary.has(term) else []
+        if len(term) >= _PREFIX_MIN_CHARS:
+            stem_ = term[: max(_PREFIX_MIN_CHARS, len(term) - 2)]
+            variants += [
+                (word, _VARIANT_WEIGHT)
+                for word in vocabulary.starting(stem_)
+                if word != term
+                and vocabulary.has(word)
+                and (word.startswith(term) or term.startswith(word) or len(word) <= len(term) + 4)
+            ]
+        planned.append(PlannedWord(term, tuple(variants), tuple(_alternatives(term, words, vocabulary))))
+    return QueryPlan(tuple(planned))
+
+
+def _alternatives(term: str, query: Sequence[str], vocabulary: Vocabulary) -> list[tuple[str, ...]]:
+    """Other ways the organization writes `term`: learned synonyms, and a compound's parts."""
+    synonyms = vocabulary.synonyms
+    alternatives = [
+        phrase
+        for phrase in synonyms.of(term)
+        if not set(phrase) <= set(query) and all(vocabulary.has(word) for word in phrase)
+    ]
+    # "Azure DevOps" in the query also finds "ADO": the acronym joins the expansion's first word.
+    alternatives.extend(
+        (acronym,)
+        for expansion, acronym in synonyms.abbreviations_of(term)
+        if set(expansion) <= set(query) and acronym not in query and vocabulary.has(acronym)
+    )
+    if vocabulary.df.get(term, 0) < 2:
+        alternatives.extend(_compound_parts(term, vocabulary))
+    return alternatives
+
+
+def _compound_parts(term: str, vocabulary: Vocabulary) -> list[tuple[str, ...]]:
+    """A compound the organization writes apart: dataputk → (data, putk); two known words, or none."""
+    best: tuple[int, tuple[str, ...]] | None = None
+    for cut in range(_COMPOUND_MIN_PART, len(term) - _COMPOUND_MIN_PART + 1):
+        head, tail = term[:cut], term[cut:]
+        if vocabulary.has(head) and vocabulary.has(tail):
+            rarest = min(vocabulary.df[head], vocabulary.df[tail])
+            if best is None or rarest > best[0]:
+                best = (rarest, (head, tail))
+    return [best[1]] if best else []
+
+
+def candidate_bounds(
+    plan: QueryPlan, corpus: Corpus, df: Mapping[str, int], rows: Iterable[tuple[str, str, float]]
+) -> dict[str, float]:
+    """Each person's bound for the query from (word, person, bound weight) rows: who is worth scoring."""
+    weights = plan.weights()
+    bounds: dict[str, float] = defaultdict(float)
+    for term, person_id, weight in rows:
+        bounds[person_id] += weights.get(term, 0.0) * corpus.idf(df.get(term, 0)) * weight
+    return dict(bounds)
+
+
+# --- scoring the candidates' messages ----------------------------------------------------------------------
+
+Postings = Mapping[str, Mapping[int, int]]  # word → message id in the index → times
+
+
+def score_documents(
+    plan: QueryPlan,
+    corpus: Corpus,
+    df: Mapping[str, int],
+    postings: Postings,
+    docs: Mapping[int, Doc],
+    unseen_teams: frozenset[str] = frozenset(),
+) -> dict[int, float]:
+    """BM25 of every matching message; each query word counts once, by its best form in the message.
+
+    Messages in `unseen_teams` (teams the asker may not read) are left out before the feedback words are
+    chosen, so what the asker may not read shapes neither who is suggested nor which words widen the query.
+    """
+
+    def term_scores(term: str) -> dict[int, float]:
+        return {
+            doc_id: corpus.term_score(tf, docs[doc_id].length, df.get(term, 1))
+            for doc_id, tf in postings.get(term, {}).items()
+            if doc_id in docs
+        }
+
+    scores: dict[int, float] = defaultdict(float)
+    for planned in plan.words:
+        matched: dict[int, float] = {}
+        for term, weight in planned.variants:
+            for doc_id, score in term_scores(term).items():
+                matched[doc_id] = max(matched.get(doc_id, 0.0), weight * score)
+        for phrase in planned.phrases:
+            # Messages holding every word of a phrase score the mean of its words' BM25: one concept.
+            per_word = [term_scores(word) for word in phrase]
+            common = set(per_word[0]).intersection(*per_word[1:])
+            for doc_id in common:
+                score = _SYNONYM_WEIGHT * sum(s[doc_id] for s in per_word) / len(phrase)
+                matched[doc_id] = max(matched.get(doc_id, 0.0), score)
+        for doc_id, score in matched.items():
+            scores[doc_id] += score
+    if unseen_teams:
+        scores = defaultdict(float, {d: v for d, v in scores.items() if docs[d].team_id not in unseen_teams})
+    return dict(scores)
+
+
+def feedback_documents(scores: Mapping[int, float]) -> list[int]:
+    """The best-matching messages, whose shared words widen the query."""
+    return sorted(scores, key=lambda doc_id: (-scores[doc_id], doc_id))[:_FEEDBACK_MESSAGES]
+
+
+def feedback_terms(
+    doc_terms: Mapping[int, Sequence[str]], df: Mapping[str, int], corpus: Corpus, query: Sequence[str]
+) -> list[str]:
+    """The rarest words shared by the best-matching messages: the query's neighbourhood in this org.
+
+    "On-call" reaches the messages on PagerDuty and alerts, and their writers, without anyone listing
+    those as synonyms.
+    """
+    n = corpus.documents
+    weights: dict[str, float] = defaultdict(float)
+    for words in doc_terms.values():
+        for term in words:
+            frequency = df.get(term, 0)
+            if term not in query and 2 <= frequency <= n * _GENERIC_SHARE:
+                weights[term] += math.log(n / frequency)
+    return sorted(weights, key=lambda term: (-weights[term], term))[:_FEEDBACK_TERMS]
+
+
+def add_feedback(
+    scores: dict[int, float],
+    feedback: Sequence[str],
+    corpus: Corpus,
+    df: Mapping[str, int],
+    postings: Postings,
+    docs: Mapping[int, Doc],
+    unseen_teams: frozenset[str] = frozenset(),
+) -> None:
+    """Add the feedback words' BM25, weakly, to the messages holding them."""
+    for term in feedback:
+        for doc_id, tf in postings.get(term, {}).items():
+            doc = docs.get(doc_id)
+            if doc is not None and doc.team_id not in unseen_teams:
+                score = corpus.term_score(tf, doc.length, df.get(term, 1))
+                scores[doc_id] = scores.get(doc_id, 0.0) + _FEEDBACK_WEIGHT * score
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A person's self-written profile fields as words (skills, interests, responsibilities, ...)."""
+
+    terms: dict[str, int]
+    length: int
+
+
+def profile_of(person: Person) -> Profile | None:
+    """What a person says they know, a weaker sign than what they wrote."""
+    fields = (*person.skills, *person.interests, *person.responsibilities, *person.past_projects)
+    words = terms(" ".join((*fields, person.about_me or "")))
+    return Profile(dict(Counter(words)), len(words)) if words else None
+
+
+def profile_scores(
+    query_terms: Sequence[str],
+    profiles: Mapping[str, Profile],
+    average_length: float,
+    corpus: Corpus,
+    df: Mapping[str, int],
+) -> dict[str, float]:
+    """BM25 of each person's profile fields as one document, weighted as one weak message."""
+    scores: dict[str, float] = defaultdict(float)
+    for term in dict.fromkeys(query_terms):
+        idf = corpus.idf(df.get(term, 0))  # how telling the word is in this org's text
+        for person_id, profile in profiles.items():
+            tf = profile.terms.get(term, 0)
+            if tf:
+                norm = _K1 * (1 - _B + _B * profile.length / average_length)
+                scores[person_id] += _PROFILE_WEIGHT * idf * tf * (_K1 + 1) / (tf + norm)
+    return dict(scores)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A person ranked for a query, with their matching messages best first."""
+
     person_id: str
     name: str
     score: float
-    scored: list[tuple[float, _Doc]]  # their matching messages, best first
+    scored: tuple[tuple[float, Doc], ...]
     rising: bool
 
+    def evidence_candidates(self) -> list[Doc]:
+        """The messages evidence is chosen from."""
+        return [doc for _, doc in self.scored[:_EVIDENCE_CANDIDATES]]
 
-class ExpertIndex:
-    """An inverted index over people's channel messages, answering ranked expert queries."""
 
-    def __init__(self, messages: Iterable[Message], people: Mapping[str, Person] | None = None) -> None:
-        writing = [m for m in messages if m.is_people_writing]
-        roots = {(m.channel_id, m.id): m for m in writing if m.is_root}
-        self._docs: list[_Doc] = []
-        self._postings: dict[str, dict[int, int]] = defaultdict(dict)
-        self._by_author: dict[str, list[int]] = defaultdict(list)
-        total_length = 0
-        for message in writing:
-            root = None if message.is_root else roots.get((message.channel_id, message.reply_to_id or ""))
-            is_answer = root is not None and root.author_id != message.author_id
-            # An answer is about its thread's subject even when it doesn't repeat it, if it says enough to
-            # be an answer: a short reply ("thanks!", "same here") in a thread is no evidence of knowing it.
-            # The asker's own follow-ups get no such context either.
-            substantial = len(message.text) >= _SUBSTANTIAL_CHARS
-            context = root.subject if is_answer and root is not None and substantial else None
-            text = " ".join(part for part in (context, message.subject, message.text) if part)
-            words = terms(text)
-            if not words:
+def document_weight(doc: Doc, now: datetime) -> float:
+    """How much a matching message counts: recency (half-life 180 days, floor 0.5) and reception."""
+    age_days = max(0.0, (now - doc.created_at).total_seconds() / 86400)
+    recency: float = 0.5 + 0.5 * 0.5 ** (age_days / _HALF_LIFE_DAYS)
+    # Asking counts as much as posting: on real data people ask about what they go on to master.
+    answer = _ANSWER_WEIGHT if doc.is_answer else 1.0
+    reception = 1 + _REACTION_WEIGHT * min(doc.reactions, _REACTION_CAP)
+    return recency * answer * reception
+
+
+def rank_people(
+    doc_scores: Mapping[int, float],
+    docs: Mapping[int, Doc],
+    now: datetime,
+    names: Mapping[str, str],
+    profiles: Mapping[str, float],
+    recent_suggestions: Mapping[str, int] | None = None,
+) -> list[Candidate]:
+    """People by their matching messages: the best message per thread, summed, plus their profile, times
+    their answers on the topic in the last 30 days; near-equal people suggested less this week go first.
+
+    Only the authors in `names` are ranked (the caller leaves out whoever may not be suggested).
+    """
+    by_person: dict[str, list[tuple[float, Doc]]] = defaultdict(list)
+    for doc_id, relevance in doc_scores.items():
+        doc = docs[doc_id]
+        if doc.author_id in names:
+            by_person[doc.author_id].append((relevance * document_weight(doc, now), doc))
+    active_since = now - timedelta(days=_ACTIVE_DAYS)
+    ranked = []
+    for author, scored in by_person.items():
+        scored.sort(key=lambda item: (-item[0], item[1].message_id))
+        # A thread counts once, by the person's best message in it: five comments in one discussion are
+        # not five times the evidence of one good answer.
+        threads: dict[tuple[str, str], float] = {}
+        for value, doc in scored:
+            threads.setdefault(doc.thread, value)  # scored is best first
+        active = sum(1 for _, doc in scored if doc.is_answer and active_since <= doc.created_at <= now)
+        rising = is_rising((doc.contribution for _, doc in scored), now)
+        score = round((sum(threads.values()) + profiles.get(author, 0.0)) * (1 + math.log1p(active)), 4)
+        ranked.append(Candidate(author, names[author], score, tuple(scored), rising))
+    ranked.sort(key=lambda c: (-c.score, c.name, c.person_id))
+    return _spread_load(ranked, recent_suggestions or {})
+
+
+def match(
+    candidate: Candidate,
+    query_terms: Sequence[str],
+    person: Person | None,
+    messages: Mapping[tuple[str, str], Message],
+) -> ExpertMatch:
+    """The suggestion as the card shows it: the person, their score and the best 1–3 messages as evidence."""
+    scored = candidate.scored
+    best = [(doc, messages[doc.key]) for doc in candidate.evidence_candidates() if doc.key in messages]
+    evidence = tuple(
+        Evidence(
+            message_id=doc.message_id,
+            channel_id=doc.channel_id,
+            url=message.web_url,
+            snippet=text,
+            created_at=doc.created_at,
+            reactions=doc.reactions,
+            is_answer=doc.is_answer,
+        )
+        for doc, message, text in _evidence(best, query_terms)
+    )
+    name = candidate.name
+    if person is None:  # not in the directory (yet): the name their messages carry
+        name = next((m.author_name for _, m in best if m.author_name), name)
+    return ExpertMatch(
+        rising=candidate.rising,
+        person_id=candidate.person_id,
+        name=name,
+        score=candidate.score,
+        evidence=evidence,
+        answers=sum(1 for _, doc in scored if doc.is_answer),
+        reactions=sum(doc.reactions for _, doc in scored),
+        person=person,
+    )
+
+
+def person_topics(
+    docs: Sequence[tuple[Doc, Mapping[str, int]]],
+    df: Mapping[str, int],
+    corpus: Corpus,
+    now: datetime,
+    limit: int = 5,
+) -> list[tuple[str, float, Doc]]:
+    """The words that set a person's messages apart, each with their best message on it.
+
+    A topic must run through at least two of their messages and be rare enough in the organization to say
+    something (in at most a fifth of all messages, once there are enough to tell).
+    """
+    n = max(corpus.documents, 1)
+    weights: dict[str, float] = defaultdict(float)
+    best: dict[str, tuple[float, Doc]] = {}
+    spread: Counter[str] = Counter()
+    for doc, words in docs:
+        doc_weight = document_weight(doc, now)
+        for term, tf in words.items():
+            frequency = max(df.get(term, 1), 1)
+            if len(term) < 3 or corpus.is_generic(frequency):
                 continue
-            doc_id = len(self._docs)
-            others = {r.user_id for r in message.reactions if r.user_id != message.author_id}
-            counted = Counter(words)
-            self._docs.append(_Doc(message, len(words), is_answer, len(others), tuple(counted)))
-            self._by_author[message.author_id or ""].append(doc_id)
-            total_length += len(words)
-            for word, count in counted.items():
-                self._postings[word][doc_id] = count
-        self._average_length = total_length / len(self._docs) if self._docs else 1.0
-        self._team_ids = frozenset(doc.message.team_id for doc in self._docs)
-        self._sorted_vocabulary: list[str] | None = None
-        self._synonyms = self._learn_synonyms(writing)
-        # Self-written profile fields: what people say they know, a weaker sign than what they wrote.
-        self._profile_postings: dict[str, dict[str, int]] = defaultdict(dict)
-        self._profile_lengths: dict[str, int] = {}
-        for person in (people or {}).values():
-            fields = (*person.skills, *person.interests, *person.responsibilities, *person.past_projects)
-            words = terms(" ".join((*fields, person.about_me or "")))
-            if words:
-                self._profile_lengths[person.id] = len(words)
-                for word, times in Counter(words).items():
-                    self._profile_postings[word][person.id] = times
-        lengths = self._profile_lengths.values()
-        self._profile_average_length = sum(lengths) / len(lengths) if lengths else 1.0
+            score = tf * math.log(1 + n / frequency) * doc_weight
+            weights[term] += score
+            spread[term] += 1
+            if term not in best or score > best[term][0]:
+                best[term] = (score, doc)
+    ranked = sorted((t for t in weights if spread[t] >= 2), key=lambda t: (-weights[t], t))[:limit]
+    return [(term, round(weights[term], 3), best[term][1]) for term in ranked]
 
-    @property
-    def size(self) -> int:
-        """How many messages are indexed."""
-        return len(self._docs)
 
-    @property
-    def team_ids(self) -> frozenset[str]:
-        """The teams of the indexed messages."""
-        return self._team_ids
-
-    def synonyms_of(self, term: str) -> tuple[tuple[str, ...], ...]:
-        """What the organization writes for a query word: ado → (azur, devops), k8s → (kubernetes,)."""
-        return tuple(self._synonyms.get(term, ()))
-
-    def search(
-        self,
-        query_terms: Sequence[str],
-        now: datetime,
-        exclude: frozenset[str] = frozenset(),
-        people: dict[str, Person] | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-        recent_suggestions: Mapping[str, int] | None = None,
-        unseen_teams: frozenset[str] = frozenset(),
-    ) -> tuple[int, list[ExpertMatch]]:
-        """How many people match, and the `limit` best from `offset` on; excluded and disabled ones left out.
-
-        `recent_suggestions` (times each person was suggested this week) spreads the load: of two people
-        with near-equal scores, the one suggested less goes first. Messages in `unseen_teams` (teams the
-        asker may not see) are neither ranked nor shown, so someone who wrote on the topic only there is
-        not suggested. Evidence (snippets) is built only for the people returned: it is most of a query's
-        cost otherwise.
-        """
-        people = people or {}
-        ranked = self._rank(query_terms, now, exclude, people, recent_suggestions or {}, unseen_teams)
-        chosen = ranked[offset:] if limit is None else ranked[offset : offset + limit]
-        matches = [
-            self._match(candidate, query_terms, people.get(candidate.person_id)) for candidate in chosen
-        ]
-        return len(ranked), matches
-
-    def rank(
-        self,
-        query_terms: Sequence[str],
-        now: datetime,
-        exclude: frozenset[str] = frozenset(),
-        people: dict[str, Person] | None = None,
-    ) -> list[tuple[str, float]]:
-        """Every matching person's id and score, best first, without evidence (for evaluations)."""
-        return [(c.person_id, c.score) for c in self._rank(query_terms, now, exclude, people or {}, {})]
-
-    def contributions(self, person_id: str, query_terms: Sequence[str]) -> list[Contribution]:
-        """A person's messages that match `query_terms`, for `is_rising` and the like."""
-        matching = self._score_documents(query_terms)
-        return [
-            self._docs[doc_id].contribution
-            for doc_id in self._by_author.get(person_id, [])
-            if doc_id in matching
-        ]
-
-    def topics_of(self, person_id: str, now: datetime, limit: int = 5) -> list[PersonTopic]:
-        """The words that set a person's messages apart, each with their best message on it.
-
-        A topic must run through at least two of their messages and be rare enough in the organization
-        to say something (in at most a fifth of all messages, once there are enough to tell).
-        """
-        doc_ids = self._by_author.get(person_id, [])
-        n = len(self._docs)
-        weights: dict[str, float] = defaultdict(float)
-        best: dict[str, tuple[float, int]] = {}
-        spread: Counter[str] = Counter()
-        for doc_id in doc_ids:
-            doc = self._docs[doc_id]
-            doc_weight = self._weight(doc, now)
-            for term in doc.terms:
-                df = len(self._postings[term])
-                if len(term) < 3 or (n >= _GENERIC_MIN_DOCS and df > n * _GENERIC_SHARE):
-                    continue
-                score = self._postings[term][doc_id] * math.log(1 + n / df) * doc_weight
-                weights[term] += score
-                spread[term] += 1
-                if score > best.get(term, (0.0, -1))[0]:
-                    best[term] = (score, doc_id)
-        ranked = sorted((t for t in weights if spread[t] >= 2), key=lambda t: (-weights[t], t))[:limit]
-        topics = []
-        for term in ranked:
-            doc = self._docs[best[term][1]]
-            message = doc.message
-            evidence = Evidence(
-                message_id=message.id,
-                channel_id=message.channel_id,
-                url=message.web_url,
-                snippet=snippet(message.text, [term]),
-                created_at=message.created_at,
-                reactions=doc.reactions,
-                is_answer=doc.is_answer,
-            )
-            topics.append(PersonTopic(_surface_form(term, message), round(weights[term], 3), evidence))
-        return topics
-
-    def _rank(
-        self,
-        query_terms: Sequence[str],
-        now: datetime,
-        exclude: frozenset[str],
-        people: dict[str, Person],
-        recent_suggestions: Mapping[str, int],
-        unseen_teams: frozenset[str] = frozenset(),
-    ) -> list[_Candidate]:
-        doc_scores = self._score_documents(query_terms, unseen_teams)
-        by_person: dict[str, list[tuple[float, _Doc]]] = defaultdict(list)
-        for doc_id, relevance in doc_scores.items():
-            doc = self._docs[doc_id]
-            author = doc.message.author_id
-            if author is None or author in exclude:
-                continue
-            person = people.get(author)
-            if person is not None and not person.account_enabled:
-                continue
-            by_person[author].append((relevance * self._weight(doc, now), doc))
-        active_since = now - timedelta(days=_ACTIVE_DAYS)
-        profiles = self._score_profiles(query_terms)
-        ranked = []
-        for author, scored in by_person.items():
-            scored.sort(key=lambda item: (-item[0], item[1].message.id))
-            person = people.get(author)
-            name = person.display_name if person else (scored[0][1].message.author_name or author)
-            # A thread counts once, by the person's best message in it: five comments in one discussion
-            # are not five times the evidence of one good answer.
-            threads: dict[tuple[str, str], float] = {}
-            for value, doc in scored:
-                threads.setdefault(doc.thread, value)  # scored is best first
-            active = sum(
-                1 for _, doc in scored if doc.is_answer and active_since <= doc.message.created_at <= now
-            )
-            rising = is_rising((doc.contribution for _, doc in scored), now)
-            score = round((sum(threads.values()) + profiles.get(author, 0.0)) * (1 + math.log1p(active)), 4)
-            ranked.append(_Candidate(author, name, score, scored, rising))
-        ranked.sort(key=lambda c: (-c.score, c.name, c.person_id))
-        return _spread_load(ranked, recent_suggestions)
-
-    def _score_profiles(self, query_terms: Sequence[str]) -> dict[str, float]:
-        """BM25 of each person's profile fields as one document, weighted as one weak message."""
-        scores: dict[str, float] = defaultdict(float)
-        n = len(self._docs)
-        for term in dict.fromkeys(query_terms):
-            postings = self._profile_postings.get(term, {})
-            df = len(self._postings.get(term, {}))
-            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))  # how telling the word is in this org's text
-            for person_id, tf in postings.items():
-                norm = _K1 * (1 - _B + _B * self._profile_lengths[person_id] / self._profile_average_length)
-                scores[person_id] += _PROFILE_WEIGHT * idf * tf * (_K1 + 1) / (tf + norm)
-        return scores
-
-    def _score_documents(
-        self, query_terms: Sequence[str], unseen_teams: frozenset[str] = frozenset()
-    ) -> dict[int, float]:
-        """BM25 of every matching message; each query word counts once, by its best form in the message.
-
-        Messages in `unseen_teams` are left out before the feedback words are chosen, so what the asker
-        may not read shapes neither who is suggested nor which words widen the query.
-        """
-        scores: dict[int, float] = defaultdict(float)
-        words = list(dict.fromkeys(query_terms))
-        for query_term in words:
-            matched: dict[int, float] = {}
-            for term, weight in self._variants(query_term):
-                self._add_term(matched, term, weight)
-            for phrase in self._alternatives(query_term, words):
-                self._add_phrase(matched, phrase, _SYNONYM_WEIGHT)
-            for doc_id, score in matched.items():
-                scores[doc_id] += score
-        if unseen_teams:
-            scores = defaultdict(
-                float, {d: v for d, v in scores.items() if self._docs[d].message.team_id not in unseen_teams}
-            )
-        for term in self._feedback_terms(scores, words):
-            for doc_id, score in self._term_scores(term).items():
-                if self._docs[doc_id].message.team_id not in unseen_teams:
-                    scores[doc_id] += _FEEDBACK_WEIGHT * score
-        return scores
-
-    def _feedback_terms(self, scores: Mapping[int, float], query: Sequence[str]) -> list[str]:
-        """The rarest words shared by the best-matching messages: the query's neighbourhood in this org."""
-        top = sorted(scores, key=lambda doc_id: (-scores[doc_id], doc_id))[:_FEEDBACK_MESSAGES]
-        n = len(self._docs)
-        weights: dict[str, float] = defaultdict(float)
-        for doc_id in top:
-            for term in self._docs[doc_id].terms:
-                df = len(self._postings[term])
-                if term not in query and 2 <= df <= n * _GENERIC_SHARE:
-                    weights[term] += math.log(n / df)
-        return sorted(weights, key=lambda term: (-weights[term], term))[:_FEEDBACK_TERMS]
-
-    def _add_term(self, matched: dict[int, float], term: str, weight: float) -> None:
-        for doc_id, score in self._term_scores(term).items():
-            matched[doc_id] = max(matched.get(doc_id, 0.0), weight * score)
-
-    def _add_phrase(self, matched: dict[int, float], phrase: tuple[str, ...], weight: float) -> None:
-        """Messages holding every word of `phrase` score the mean of its words' BM25: one concept."""
-        if len(phrase) == 1:
-            self._add_term(matched, phrase[0], weight)
-            return
-        per_word = [self._term_scores(word) for word in phrase]
-        common = set(per_word[0]).intersection(*per_word[1:])
-        for doc_id in common:
-            score = weight * sum(scores[doc_id] for scores in per_word) / len(phrase)
-            matched[doc_id] = max(matched.get(doc_id, 0.0), score)
-
-    def _term_scores(self, term: str) -> dict[int, float]:
-        postings = self._postings.get(term, {})
-        n = len(self._docs)
-        idf = math.log(1 + (n - len(postings) + 0.5) / (len(postings) + 0.5))
-        scores = {}
-        for doc_id, tf in postings.items():
-            norm = _K1 * (1 - _B + _B * self._docs[doc_id].length / self._average_length)
-            scores[doc_id] = idf * tf * (_K1 + 1) / (tf + norm)
-        return scores
-
-    def _alternatives(self, term: str, query: Sequence[str]) -> list[tuple[str, ...]]:
-        """Other ways the organization writes `term`: learned synonyms, and a compound's parts."""
-        alternatives = [phrase for phrase in self._synonyms.get(term, ()) if not set(phrase) <= set(query)]
-        # "Azure DevOps" in the query also finds "ADO": the acronym joins the expansion's first word.
-        alternatives.extend(
-            (acronym,)
-            for expansion, acronym in self._abbreviations.get(term, ())
-            if set(expansion) <= set(query) and acronym not in query
-        )
-        if term not in self._postings or len(self._postings[term]) < 2:
-            alternatives.extend(self._compound_parts(term))
-        return alternatives
-
-    def _compound_parts(self, term: str) -> list[tuple[str, ...]]:
-        """A compound the organization writes apart: dataputk → (data, putk); two known words, or none."""
-        best: tuple[int, tuple[str, ...]] | None = None
-        for cut in range(_COMPOUND_MIN_PART, len(term) - _COMPOUND_MIN_PART + 1):
-            head, tail = term[:cut], term[cut:]
-            if head in self._postings and tail in self._postings:
-                rarest = min(len(self._postings[head]), len(self._postings[tail]))
-                if best is None or rarest > best[0]:
-                    best = (rarest, (head, tail))
-        return [best[1]] if best else []
-
-    def _learn_synonyms(self, messages: Sequence[Message]) -> dict[str, list[tuple[str, ...]]]:
-        """Acronyms and numeronyms the organization uses, each both ways with what it stands for.
-
-        An acronym (ADO, IaC, SLO) stands for the words whose initials (and a camel-cased word's humps, so
-        "DevOps" gives d and o) spell it: "Azure DevOps". A numeronym (k8s, a11y) stands for a word its
-        first and last letter and the count between them spell: kubernetes, accessibility. Spelling alone
-        is chance ("automatically" is an a11y too), so the two must be written in the same channels, and
-        an expansion must be a set phrase: written at least twice, and making up a good share of the uses
-        of its rarest word. Nothing is looked up outside the organization's own text.
-        """
-        acronym_channels: dict[str, set[str]] = defaultdict(set)
-        acronym_uses: Counter[str] = Counter()
-        word_uses: dict[str, Counter[str]] = defaultdict(Counter)  # word → channel → times
-        phrase_uses: dict[str, dict[tuple[str, ...], Counter[str]]] = defaultdict(
-            lambda: defaultdict(Counter)
-        )
-        # A name is capitalized ("Azure DevOps"); the pair written in one message ("IaC, infrastructure as
-        # code") vouches for a lowercase one. Either sets an expansion apart from words that happen to start
-        # with the right letters.
-        capitalized: Counter[tuple[str, ...]] = Counter()
-        side_by_side: set[tuple[str, tuple[str, ...]]] = set()
-        texts = [(m.channel_id, f"{m.subject or ''} {m.text}") for m in messages]
-        for channel, text in texts:
-            for match in _ACRONYM_TOKEN.finditer(text):
-                acronym_channels[match.group().lower()].add(channel)
-                acronym_uses[match.group().lower()] += 1
-            for token in tokenize(text):
-                if _NUMERONYM.fullmatch(token):
-                    acronym_channels[token].add(channel)
-        acronyms = {
-            a
-            for a in acronym_channels
-            if len(a) >= _ACRONYM_MIN_LETTERS and a not in STOPWORDS and not _NUMERONYM.fullmatch(a)
-        }
-        for channel, text in texts:
-            written_here = {m.group().lower() for m in _ACRONYM_TOKEN.finditer(text)}
-            words = _LETTERS.findall(text)
-            initials = [[hump[0].lower() for hump in _HUMPS.findall(w)] or [w[0].lower()] for w in words]
-            for start, word in enumerate(words):
-                lowered = word.lower()
-                word_uses[lowered][channel] += 1
-                if lowered in STOPWORDS:
-                    continue
-                spelled = ""
-                for end in range(start, min(start + 4, len(words))):
-                    spelled += "".join(initials[end])
-                    if len(spelled) > 6:
-                        break
-                    phrase = tuple(w.lower() for w in words[start : end + 1])
-                    if (
-                        end > start
-                        and spelled in acronyms
-                        and phrase[-1] not in STOPWORDS
-                        and min(map(len, phrase)) > 1
-                    ):
-                        phrase_uses[spelled][phrase][channel] += 1
-                        capitalized[phrase] += word[0].isupper()
-                        if spelled in written_here:
-                            side_by_side.add((spelled, phrase))
-        synonyms: dict[str, list[tuple[str, ...]]] = defaultdict(list)
-        self._abbreviations: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
-
-        def set_phrase(acronym: str, phrase: tuple[str, ...], uses: Counter[str]) -> bool:
-            rarest = min(word_uses[word].total() for word in phrase if word not in STOPWORDS)
-            vouched = (acronym, phrase) in side_by_side or 2 * capitalized[phrase] >= uses.total()
-            return (
-                vouched
-                and uses.total() >= _EXPANSION_MIN_USES
-                and uses.total() >= _EXPANSION_MIN_SHARE * rarest
-                and uses.total() >= _EXPANSION_MIN_RATIO * acronym_uses[acronym]
-            )
-
-        for acronym, expansions in phrase_uses.items():
-            best = _best_expansion(
-                {p: uses for p, uses in expansions.items() if set_phrase(acronym, p, uses)},
-                acronym_channels[acronym],
-            )
-            key = stem(acronym)
-            expansion = tuple(terms(" ".join(best))) if best else ()
-            if expansion and key in self._postings and (key,) != expansion:
-                synonyms[key].append(expansion)
-                self._abbreviations[expansion[0]].append((expansion, key))
-        by_spelling: dict[str, dict[tuple[str, ...], Counter[str]]] = defaultdict(dict)
-        for word, uses in word_uses.items():
-            spelling = f"{word[0]}{len(word) - 2}{word[-1]}"
-            if len(word) >= 5 and spelling in acronym_channels and uses.total() >= _EXPANSION_MIN_USES:
-                by_spelling[spelling][(word,)] = uses
-        for numeronym, candidates in by_spelling.items():
-            best = _best_expansion(candidates, acronym_channels[numeronym])
-            full = stem(best[0]) if best else ""
-            key = stem(numeronym)
-            if full in self._postings and key in self._postings and full != key:
-                synonyms[key].append((full,))
-                synonyms[full].append((key,))
-        return dict(synonyms)
-
-    def _variants(self, term: str) -> list[tuple[str, float]]:
-        """The indexed words a query word stands for: itself, and longer or shorter forms of it.
-
-        "postgresql" meets "postgres", "saavutettavuus" meets "saavutettavuuden": the light stemmer
-        cannot undo every inflection or compound, and prefixes catch most of what it leaves.
-        """
-        variants = [(term, 1.0)] if term in self._postings else []
-        if len(term) >= _PREFIX_MIN_CHARS:
-            stem = term[: max(_PREFIX_MIN_CHARS, len(term) - 2)]
-            variants += [
-                (word, _VARIANT_WEIGHT)
-                for word in self._vocabulary_starting(stem)
-                if word != term
-                and (word.startswith(term) or term.startswith(word) or len(word) <= len(term) + 4)
-            ]
-        return variants
-
-    def _vocabulary_starting(self, prefix: str) -> list[str]:
-        if self._sorted_vocabulary is None:
-            self._sorted_vocabulary = sorted(self._postings)
-        start = bisect.bisect_left(self._sorted_vocabulary, prefix)
-        words = []
-        for word in self._sorted_vocabulary[start:]:
-            if not word.startswith(prefix):
-                break
-            words.append(word)
-        return words
-
-    @staticmethod
-    def _weight(doc: _Doc, now: datetime) -> float:
-        age_days = max(0.0, (now - doc.message.created_at).total_seconds() / 86400)
-        recency: float = 0.5 + 0.5 * 0.5 ** (age_days / _HALF_LIFE_DAYS)
-        # Asking counts as much as posting: on real data people ask about what they go on to master.
-        answer = _ANSWER_WEIGHT if doc.is_answer else 1.0
-        reception = 1 + _REACTION_WEIGHT * min(doc.reactions, _REACTION_CAP)
-        return recency * answer * reception
-
-    @staticmethod
-    def _match(candidate: _Candidate, query_terms: Sequence[str], person: Person | None) -> ExpertMatch:
-        scored = candidate.scored
-        best = scored[:_EVIDENCE_CANDIDATES]
-        evidence = tuple(
-            Evidence(
-                message_id=doc.message.id,
-                channel_id=doc.message.channel_id,
-                url=doc.message.web_url,
-                snippet=text,
-                created_at=doc.message.created_at,
-                reactions=doc.reactions,
-                is_answer=doc.is_answer,
-            )
-            for doc, text in _evidence(best, query_terms)
-        )
-        return ExpertMatch(
-            rising=candidate.rising,
-            person_id=candidate.person_id,
-            name=candidate.name,
-            score=candidate.score,
-            evidence=evidence,
-            answers=sum(1 for _, doc in scored if doc.is_answer),
-            reactions=sum(doc.reactions for _, doc in scored),
-            person=person,
-        )
+def topic_of(term: str, weight: float, doc: Doc, message: Message) -> PersonTopic:
+    """A topic as shown: the word as the person wrote it, with their best message on it."""
+    evidence = Evidence(
+        message_id=doc.message_id,
+        channel_id=doc.channel_id,
+        url=message.web_url,
+        snippet=snippet(message.text, [term]),
+        created_at=doc.created_at,
+        reactions=doc.reactions,
+        is_answer=doc.is_answer,
+    )
+    return PersonTopic(_surface_form(term, message), weight, evidence)
 
 
 def _best_expansion(
@@ -633,7 +819,7 @@ def _best_expansion(
     return best[1] if best else None
 
 
-def _spread_load(ranked: list[_Candidate], recent_suggestions: Mapping[str, int]) -> list[_Candidate]:
+def _spread_load(ranked: list[Candidate], recent_suggestions: Mapping[str, int]) -> list[Candidate]:
     """Of two neighbours with near-equal scores, the one suggested less this week goes first.
 
     One pass, so a person moves up at most one place per neighbour within reach and the order stays
@@ -650,26 +836,28 @@ def _spread_load(ranked: list[_Candidate], recent_suggestions: Mapping[str, int]
     return spread
 
 
-def _evidence(scored: list[tuple[float, _Doc]], query_terms: Sequence[str]) -> list[tuple[_Doc, str]]:
+def _evidence(
+    candidates: list[tuple[Doc, Message]], query_terms: Sequence[str]
+) -> list[tuple[Doc, Message, str]]:
     """The best distinct messages to show, preferring those whose own words (not the thread's) match."""
     wanted = set(query_terms)
 
-    def preference(item: tuple[float, _Doc]) -> tuple[bool, bool, bool, float, str]:
-        score, doc = item
-        own_match = bool(wanted.intersection(terms(doc.message.text)))
-        substantial = len(doc.message.text) >= _SUBSTANTIAL_CHARS
-        return (not own_match, not substantial, not doc.is_answer, -score, doc.message.id)
+    def preference(item: tuple[int, tuple[Doc, Message]]) -> tuple[bool, bool, bool, int]:
+        rank, (doc, message) = item
+        own_match = bool(wanted.intersection(terms(message.text)))
+        substantial = len(message.text) >= _SUBSTANTIAL_CHARS
+        return (not own_match, not substantial, not doc.is_answer, rank)
 
-    ranked = sorted(scored, key=preference)
-    chosen: list[tuple[_Doc, str]] = []
+    ranked = sorted(enumerate(candidates), key=preference)  # candidates come best first
+    chosen: list[tuple[Doc, Message, str]] = []
     seen: set[str] = set()
-    for _, doc in ranked:
-        text = snippet(doc.message.text, query_terms)
+    for _, (doc, message) in ranked:
+        text = snippet(message.text, query_terms)
         key = " ".join(text.lower().split())
         if key in seen:
             continue
         seen.add(key)
-        chosen.append((doc, text))
+        chosen.append((doc, message, text))
         if len(chosen) == _EVIDENCE_PER_PERSON:
             break
     return chosen

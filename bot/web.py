@@ -28,6 +28,7 @@ _STARTUP_GRACE_SECONDS = 5.0
 SYNC_PASS_SECONDS = 3600.0
 DELIVERY_INTERVAL_SECONDS = 30.0
 NUDGE_PLAN_INTERVAL_SECONDS = 900.0
+INDEXING_INTERVAL_SECONDS = 5.0
 
 services_key = web.AppKey("services", Services)
 readiness_key = web.AppKey("readiness", Readiness)
@@ -49,6 +50,7 @@ def create_app(services: Services, delivery: Delivery | None = None) -> web.Appl
     if services.settings.graph_configured:
         app.cleanup_ctx.append(_scheduled_sync)
     app.cleanup_ctx.append(_retention)
+    app.cleanup_ctx.append(_indexing)
     if delivery is not None:
         app[delivery_key] = delivery
         app.cleanup_ctx.append(_delivery_job)
@@ -116,6 +118,26 @@ async def _nudges_job(app: web.Application) -> AsyncIterator[None]:
             await asyncio.sleep(NUDGE_PLAN_INTERVAL_SECONDS)
 
     task = asyncio.create_task(loop(), name="nudges")
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+async def _indexing(app: web.Application) -> AsyncIterator[None]:
+    """The `indexing` job: every 5 s, take new, edited and deleted messages into the expertise index (what
+    Graph sync, imports and live messages wrote); with replicas, whoever holds the index lock does it."""
+    services = app[services_key]
+
+    async def loop() -> None:
+        while True:
+            if app[readiness_key].ready:
+                try:
+                    await services.finder.catch_up()
+                except Exception:
+                    logger.exception("Indexing failed; the next run takes in what is still waiting")
+            await asyncio.sleep(INDEXING_INTERVAL_SECONDS)
+
+    task = asyncio.create_task(loop(), name="indexing")
     yield
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)

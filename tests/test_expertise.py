@@ -1,4 +1,5 @@
-"""bot.expertise: who ranks first and why, learned synonyms, rising people and load spreading."""
+"""Who knows X over the expertise index in the store (both engines): who ranks first and why, learned
+synonyms, rising people, load spreading, evidence."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
-from bot.expertise import Contribution, ExpertIndex, is_rising
+from bot.expert_finder import ExpertFinder
+from bot.expertise import Contribution, ExpertMatch, is_rising
 from bot.model import Message, Person, Reaction
-from bot.text import terms
+from bot.store import Store
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 CHANNEL = "19:general@thread.tacv2"
@@ -49,11 +51,32 @@ def answered(asker: str, question: str, answerer: str, answer: str, days_ago: fl
     return [root, post(answerer, answer, reply_to=root, days_ago=days_ago)]
 
 
-def ranking(index: ExpertIndex, query: str, exclude: frozenset[str] = frozenset()) -> list[str]:
-    return [person for person, _ in index.rank(terms(query), now=NOW, exclude=exclude)]
+async def index_of(
+    store: Store,
+    messages: list[Message],
+    people: dict[str, Person] | None = None,
+    hidden: tuple[str, ...] = (),
+) -> ExpertFinder:
+    """The messages written to the store and indexed; `hidden` people asked not to be suggested."""
+    if people:
+        await store.upsert_people(people.values())
+    await store.upsert_messages(messages)
+    for person_id in hidden:
+        await store.set_hidden(person_id, True)
+    finder = ExpertFinder(store, clock=lambda: NOW)
+    await finder.refresh(force=True)
+    return finder
 
 
-def test_a_specialist_beats_a_prolific_generalist_on_the_specialists_topic() -> None:
+async def search(finder: ExpertFinder, query: str, limit: int = 100) -> list[ExpertMatch]:
+    return list((await finder.find(query, query, None, limit)).experts)
+
+
+async def ranking(finder: ExpertFinder, query: str) -> list[str]:
+    return [match.person_id for match in await search(finder, query)]
+
+
+async def test_a_specialist_beats_a_prolific_generalist_on_the_specialists_topic(store: Store) -> None:
     messages = []
     for i in range(3):
         messages += answered(
@@ -64,11 +87,11 @@ def test_a_specialist_beats_a_prolific_generalist_on_the_specialists_topic() -> 
         )
     for i in range(40):
         messages.append(post("janne", f"Weekly notes {i}: budgets, lunch menu, and one line on helm too."))
-    index = ExpertIndex(messages)
-    assert ranking(index, "helm")[0] == "sari"
+    finder = await index_of(store, messages)
+    assert (await ranking(finder, "helm"))[0] == "sari"
 
 
-def test_a_thread_counts_once_however_many_times_someone_replies_in_it() -> None:
+async def test_a_thread_counts_once_however_many_times_someone_replies_in_it(store: Store) -> None:
     root = post("asker", "How do I rotate the Key Vault secret used by the pipeline?")
     chatty = [post("chatty", f"Key Vault rotation, thought number {i}.", reply_to=root) for i in range(6)]
     messages = [root, *chatty]
@@ -76,67 +99,67 @@ def test_a_thread_counts_once_however_many_times_someone_replies_in_it() -> None
         messages += answered(
             f"asker{i}", f"Key Vault access policy question {i}", "steady", "Key Vault RBAC."
         )
-    index = ExpertIndex(messages)
-    assert ranking(index, "key vault", exclude=frozenset({"asker"}))[0] == "steady"
+    finder = await index_of(store, messages, hidden=("asker",))
+    assert (await ranking(finder, "key vault"))[0] == "steady"
 
 
-def test_a_short_reply_does_not_borrow_the_threads_subject() -> None:
+async def test_a_short_reply_does_not_borrow_the_threads_subject(store: Store) -> None:
     root = post("asker", "Terraform state lock stuck after a cancelled apply", subject="Terraform state lock")
     thanks = post("bystander", "Same here!", reply_to=root)
-    index = ExpertIndex([root, thanks])
-    assert "bystander" not in ranking(index, "terraform state lock")
+    finder = await index_of(store, [root, thanks])
+    assert "bystander" not in await ranking(finder, "terraform state lock")
 
 
 # --- learned synonyms -----------------------------------------------------------------------------------
 
 
-def test_a_numeronym_finds_the_people_who_write_the_whole_word() -> None:
+async def test_a_numeronym_finds_the_people_who_write_the_whole_word(store: Store) -> None:
     messages = [
         post("sari", "Kubernetes upgrade done, the Kubernetes nodes are on 1.30 now."),
         post("sari", "Kubernetes ingress certificates renew through cert-manager."),
         post("someone", "Is the k8s staging cluster down?"),
         post("pekka", "Automatically generated reports go out on Mondays."),
     ]
-    index = ExpertIndex(messages)
-    assert index.synonyms_of("k8s") == (("kubernetes",),)
-    assert "sari" in ranking(index, "k8s")
-    assert "someone" in ranking(index, "kubernetes")  # and back
+    finder = await index_of(store, messages)
+    assert finder.synonyms_of("k8s") == (("kubernetes",),)
+    assert "sari" in await ranking(finder, "k8s")
+    assert "someone" in await ranking(finder, "kubernetes")  # and back
 
 
-def test_a_numeronym_must_share_a_channel_with_its_word() -> None:
+async def test_a_numeronym_must_share_a_channel_with_its_word(store: Store) -> None:
     messages = [
         post("mei", "The a11y review of the login page is done.", channel="19:web@thread.tacv2"),
         post("pekka", "Exports run automatically at night.", channel="19:data@thread.tacv2"),
         post("pekka", "Backups also run automatically.", channel="19:data@thread.tacv2"),
     ]
-    assert ExpertIndex(messages).synonyms_of("a11y") == ()
+    assert (await index_of(store, messages)).synonyms_of("a11y") == ()
 
 
-def test_an_acronym_finds_the_people_who_write_its_expansion_and_back() -> None:
+async def test_an_acronym_finds_the_people_who_write_its_expansion_and_back(store: Store) -> None:
     messages = [
         post("pirjo", "Our Azure DevOps pipelines run on self-hosted agents."),
         post("pirjo", "Azure DevOps variable groups hold the secrets."),
         post("carlos", "The ADO service connection expired, renewing it."),
     ]
-    index = ExpertIndex(messages)
-    assert index.synonyms_of("ado") == (("azur", "devops"),)
-    assert "pirjo" in ranking(index, "who knows ADO?")
-    assert "carlos" in ranking(index, "who knows Azure DevOps?")
+    finder = await index_of(store, messages)
+    assert finder.synonyms_of("ado") == (("azur", "devops"),)
+    assert "pirjo" in await ranking(finder, "who knows ADO?")
+    assert "carlos" in await ranking(finder, "who knows Azure DevOps?")
 
 
-def test_words_that_merely_spell_an_acronym_are_no_expansion() -> None:
+async def test_words_that_merely_spell_an_acronym_are_no_expansion(store: Store) -> None:
     messages = [
         post("a", "The API is documented."),
         post("b", "ajastetut päivitykset ilmestyvät aamulla"),
         post("b", "ajastetut päivitykset ovat myöhässä"),
     ]
-    assert ExpertIndex(messages).synonyms_of("api") == ()
+    assert (await index_of(store, messages)).synonyms_of("api") == ()
 
 
-def test_a_finnish_compound_finds_its_parts_written_apart() -> None:
+async def test_a_finnish_compound_finds_its_parts_written_apart(store: Store) -> None:
     messages = [post("outi", "Pilvipalveluiden arkkitehtuuri on minun alaani, kysy vain.")]
-    index = ExpertIndex(messages)
-    assert ranking(index, "kuka osaa pilvipalveluarkkitehtuurin?") == ["outi"]
+    finder = await index_of(store, messages)
+    assert await ranking(finder, "kuka osaa pilvipalveluarkkitehtuurin?") == ["outi"]
 
 
 # --- rising ---------------------------------------------------------------------------------------------
@@ -160,7 +183,7 @@ def test_not_rising_without_recent_answers_or_with_a_large_base() -> None:
     assert not is_rising([answer_on(-5), answer_on(-6)], NOW), "the future is not counted"
 
 
-def test_search_marks_the_person_rising_on_the_topic_and_not_the_long_time_expert() -> None:
+async def test_search_marks_the_person_rising_on_the_topic_and_not_the_long_time_expert(store: Store) -> None:
     messages = []
     for i in range(2):
         messages += answered(
@@ -170,60 +193,56 @@ def test_search_marks_the_person_rising_on_the_topic_and_not_the_long_time_exper
         messages += answered(
             f"r{i}", f"DAX time intelligence {i}", "tuula", "DAX SAMEPERIODLASTYEAR works.", 200
         )
-    index = ExpertIndex(messages)
-    _, matches = index.search(terms("DAX"), now=NOW)
-    rising = {match.person_id: match.rising for match in matches}
+    finder = await index_of(store, messages)
+    rising = {match.person_id: match.rising for match in await search(finder, "DAX")}
     assert (rising["emma"], rising["tuula"]) == (True, False)
-    assert is_rising(index.contributions("emma", terms("DAX")), NOW)
-    assert not is_rising(index.contributions("emma", terms("kubernetes")), NOW)
 
 
 # --- load and evidence ----------------------------------------------------------------------------------
 
 
-def test_near_equal_people_suggested_less_this_week_go_first() -> None:
+async def test_near_equal_people_suggested_less_this_week_go_first(store: Store) -> None:
     messages = answered("q1", "Power BI gateway offline", "anna", "Restart the Power BI gateway service.")
     messages += answered(
         "q2", "Power BI gateway offline again", "bea", "Restart the Power BI gateway service."
     )
-    index = ExpertIndex(messages)
-    askers = frozenset({"q1", "q2"})
-    plain = [m.person_id for m in index.search(terms("power bi gateway"), now=NOW, exclude=askers)[1]]
+    finder = await index_of(store, messages, hidden=("q1", "q2"))
+    plain = await ranking(finder, "power bi gateway")
     assert sorted(plain) == ["anna", "bea"]
-    busy = {plain[0]: 5}
-    spread = index.search(terms("power bi gateway"), now=NOW, exclude=askers, recent_suggestions=busy)[1]
-    assert [m.person_id for m in spread] == plain[::-1]
+    for _ in range(5):
+        await store.record_suggestions([plain[0]], "sharepoint", NOW - timedelta(days=1))
+    assert await ranking(finder, "power bi gateway") == plain[::-1]
 
 
-def test_a_clearly_better_person_stays_first_however_often_suggested() -> None:
+async def test_a_clearly_better_person_stays_first_however_often_suggested(store: Store) -> None:
     messages = []
     for i in range(4):
         messages += answered(f"q{i}", f"SAP cost center {i}", "maria", "Cost center via KS01 in SAP.")
     messages += answered("q9", "SAP login", "tuomas", "Reset it in SAP GUI.")
-    index = ExpertIndex(messages)
-    top = index.search(terms("sap cost center"), now=NOW, recent_suggestions={"maria": 30})[1]
-    assert top[0].person_id == "maria"
+    finder = await index_of(store, messages)
+    for _ in range(30):
+        await store.record_suggestions(["maria"], "sap login", NOW - timedelta(days=1))
+    assert (await ranking(finder, "sap cost center"))[0] == "maria"
 
 
-def test_evidence_is_one_to_three_of_the_persons_own_messages() -> None:
+async def test_evidence_is_one_to_three_of_the_persons_own_messages(store: Store) -> None:
     messages = []
     for i in range(5):
         messages += answered(
             f"q{i}", f"Grafana alert {i}", "pedro", f"Grafana alert rule number {i} goes here."
         )
-    _, [match] = ExpertIndex(messages).search(terms("grafana alert"), now=NOW, exclude=frozenset(), limit=1)
+    [match] = await search(await index_of(store, messages), "grafana alert", limit=1)
     assert 1 <= len(match.evidence) <= 3
     own = {m.id for m in messages if m.author_id == "pedro"}
     assert {item.message_id for item in match.evidence} <= own
 
 
-def test_profile_skills_weigh_in_but_never_stand_in_for_messages() -> None:
+async def test_profile_skills_weigh_in_but_never_stand_in_for_messages(store: Store) -> None:
     messages = answered("q1", "Figma variants?", "teemu", "Figma variants live in the component set.")
     messages += answered("q2", "Figma tokens?", "sofia", "Figma variants live in the component set.")
     people = {
         "sofia": Person(id="sofia", display_name="Sofia", skills=("Figma", "design systems")),
         "noora": Person(id="noora", display_name="Noora", skills=("Figma",)),  # says so, never wrote it
     }
-    index = ExpertIndex(messages, people)
-    ranked = ranking(index, "figma variants", exclude=frozenset({"q1", "q2"}))
-    assert ranked == ["sofia", "teemu"]
+    finder = await index_of(store, messages, people, hidden=("q1", "q2"))
+    assert await ranking(finder, "figma variants") == ["sofia", "teemu"]

@@ -175,11 +175,11 @@ async def test_conversation_references_are_saved_updated_and_removed(store: Stor
     assert await store.delete_conversation("a:1") is False
 
 
-async def test_hidden_people_and_the_content_fingerprint(store: Store) -> None:
-    before = await store.content_version()
+async def test_hidden_people_and_the_directory_fingerprint(store: Store) -> None:
+    before = await store.directory_version()
     await store.set_hidden("alice", True)
     assert await store.hidden_people() == {"alice"}
-    assert await store.content_version() != before
+    assert await store.directory_version() != before
     await store.set_hidden("alice", False)
     assert await store.hidden_people() == frozenset()
 

@@ -167,9 +167,9 @@ async def test_choices_are_kept_and_undone_independently(store: Store) -> None:
     assert await store.visibility_choices() == {
         "p": PersonVisibility(opted_in=True, hidden_topics=("terraform",), team_only=True)
     }
-    before = await store.content_version()
+    before = await store.directory_version()
     await store.set_team_only("p", False)
-    assert await store.content_version() != before, "other replicas see the change"
+    assert await store.directory_version() != before, "other replicas see the change"
     assert await store.hidden_people() == frozenset()
 
 

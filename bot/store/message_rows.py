@@ -220,6 +220,7 @@ def _message_values(message: Message, mentions: Iterable[str]) -> tuple[Any, ...
         message.message_type,
         message.from_application,
         [] if deleted else list(mentions),
+        False,  # indexed: this version is not in the expertise index yet
     )
 
 

@@ -268,6 +268,78 @@ def _0009_team_access(op: Operations) -> None:
     op.create_index("ix_team_members_person", "team_members", ["person_id"])
 
 
+def _0010_expertise_index(op: Operations) -> None:
+    # The expertise index lives in the database, so replicas share it and it is kept up to date message by
+    # message. Every message starts unindexed: the indexer builds the index from what is already stored.
+    op.add_column("messages", sa.Column("indexed", sa.Boolean, nullable=False, server_default=sa.false()))
+    op.create_index(
+        "ix_messages_unindexed",
+        "messages",
+        ["channel_id", "id"],
+        sqlite_where=sa.text("NOT indexed"),
+        postgresql_where=sa.text("NOT indexed"),
+    )
+    op.create_table(
+        "index_terms",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("term", sa.Text, nullable=False, unique=True),
+        sa.Column("prefix", sa.String(8), nullable=False),
+        sa.Column("df", sa.Integer, nullable=False),
+    )
+    op.create_index("ix_index_terms_prefix", "index_terms", ["prefix"])
+    op.create_table(
+        "index_people",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("person_id", sa.String(64), nullable=False, unique=True),
+    )
+    op.create_table(
+        "index_docs",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("channel_id", sa.String(128), nullable=False),
+        sa.Column("message_id", sa.String(64), nullable=False),
+        sa.Column("person", sa.Integer, nullable=False),
+        sa.Column("thread_id", sa.String(64), nullable=False),
+        sa.Column("team_id", sa.String(64), nullable=False),
+        sa.Column("created", sa.BigInteger, nullable=False),
+        sa.Column("is_answer", sa.Boolean, nullable=False),
+        sa.Column("reactions", sa.Integer, nullable=False),
+        sa.Column("length", sa.Integer, nullable=False),
+        sa.Column("terms", sa.Text, nullable=False),
+        sa.Column("fingerprint", sa.String(32), nullable=False),
+        sa.UniqueConstraint("channel_id", "message_id", name="uq_index_docs_message"),
+    )
+    op.create_index("ix_index_docs_person", "index_docs", ["person"])
+    op.create_table(
+        "index_postings",
+        sa.Column("term", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("person", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("doc", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("tf", sa.Integer, nullable=False),
+        sqlite_with_rowid=False,
+    )
+    op.create_table(
+        "index_person_terms",
+        sa.Column("term", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("person", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("docs", sa.Integer, nullable=False),
+        sa.Column("weight", sa.Float, nullable=False),
+        sqlite_with_rowid=False,
+    )
+    op.create_index("ix_index_person_terms_weight", "index_person_terms", ["term", "weight"])
+    op.create_table(
+        "index_stats",
+        sa.Column("name", sa.String(32), primary_key=True),
+        sa.Column("value", sa.Float, nullable=False),
+    )
+    op.create_table(
+        "index_synonyms",
+        sa.Column("term", sa.Text, primary_key=True),
+        sa.Column("kind", sa.String(16), primary_key=True),
+        sa.Column("phrase", sa.Text, primary_key=True),
+        sa.Column("learned_at", UTCDateTime, nullable=False),
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _0001_initial,
     _0002_graph_sync,
@@ -278,6 +350,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _0007_nudges,
     _0008_summaries,
     _0009_team_access,
+    _0010_expertise_index,
 )
 
 

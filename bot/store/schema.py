@@ -98,7 +98,16 @@ messages = sa.Table(
     sa.Column("message_type", sa.String(32), nullable=False),
     sa.Column("from_application", sa.Boolean, nullable=False),
     sa.Column("mentions", sa.JSON, nullable=False),
+    # False until this version of the message is in the expertise index (every write sets it false).
+    sa.Column("indexed", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_messages_thread", "channel_id", "reply_to_id"),
+    sa.Index(
+        "ix_messages_unindexed",
+        "channel_id",
+        "id",
+        sqlite_where=sa.text("NOT indexed"),
+        postgresql_where=sa.text("NOT indexed"),
+    ),
 )
 
 reactions = sa.Table(
@@ -273,4 +282,80 @@ summary_subscriptions = sa.Table(
     sa.Column("manager_id", sa.String(64), primary_key=True),
     sa.Column("language", sa.String(8), nullable=False),
     sa.Column("subscribed_at", UTCDateTime, nullable=False),
+)
+
+# The expertise index (migration 0010): what "who knows X" reads, kept in step with `messages` by the
+# indexer (`messages.indexed` is false until a message's current version is in it). Words and people are
+# numbered so the postings stay small; the postings are keyed the way queries read them.
+index_terms = sa.Table(
+    "index_terms",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("term", sa.Text, nullable=False, unique=True),
+    sa.Column("prefix", sa.String(8), nullable=False),  # the first 5 characters: longer forms of a word
+    sa.Column("df", sa.Integer, nullable=False),  # indexed messages holding it
+    sa.Index("ix_index_terms_prefix", "prefix"),
+)
+
+index_people = sa.Table(
+    "index_people",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("person_id", sa.String(64), nullable=False, unique=True),
+)
+
+index_docs = sa.Table(
+    "index_docs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("channel_id", sa.String(128), nullable=False),
+    sa.Column("message_id", sa.String(64), nullable=False),
+    sa.Column("person", sa.Integer, nullable=False),
+    sa.Column("thread_id", sa.String(64), nullable=False),  # the root's id: one thread counts once
+    sa.Column("team_id", sa.String(64), nullable=False),
+    sa.Column("created", sa.BigInteger, nullable=False),  # Unix seconds: read in bulk by every query
+    sa.Column("is_answer", sa.Boolean, nullable=False),
+    sa.Column("reactions", sa.Integer, nullable=False),
+    sa.Column("length", sa.Integer, nullable=False),
+    sa.Column("terms", sa.Text, nullable=False),  # "term id:count ...": what to take out when it changes
+    sa.Column("fingerprint", sa.String(32), nullable=False),  # of what it was indexed from
+    sa.UniqueConstraint("channel_id", "message_id", name="uq_index_docs_message"),
+    sa.Index("ix_index_docs_person", "person"),
+)
+
+index_postings = sa.Table(
+    "index_postings",
+    metadata,
+    sa.Column("term", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("person", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("doc", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("tf", sa.Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+index_person_terms = sa.Table(
+    "index_person_terms",
+    metadata,
+    sa.Column("term", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("person", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("docs", sa.Integer, nullable=False),
+    sa.Column("weight", sa.Float, nullable=False),  # the sum of their messages' BM25 term parts: a bound
+    sa.Index("ix_index_person_terms_weight", "term", "weight"),
+    sqlite_with_rowid=False,
+)
+
+index_stats = sa.Table(
+    "index_stats",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("value", sa.Float, nullable=False),
+)
+
+index_synonyms = sa.Table(
+    "index_synonyms",
+    metadata,
+    sa.Column("term", sa.Text, primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True),  # synonym (k8s → kubernetes), abbreviation
+    sa.Column("phrase", sa.Text, primary_key=True),  # space-separated terms
+    sa.Column("learned_at", UTCDateTime, nullable=False),
 )

@@ -31,6 +31,7 @@ from bot.model import (
 )
 from bot.nudge_records import NudgeOutcomes, NudgeSettings, OfferedPrompt, PlannedPrompt, PromptOutcome
 from bot.store import schema
+from bot.store.expertise_index import ExpertiseIndexStore
 from bot.store.message_rows import (
     MessageRowEncoder,
     MessageRows,
@@ -112,6 +113,7 @@ class Store:
         # (group commit). PostgreSQL writes each on its own connection.
         self._message_writes = asyncio.Lock() if engine.dialect.name == "sqlite" else None
         self._queued_writes: list[_QueuedWrite] = []
+        self.expertise = ExpertiseIndexStore(engine, self._message_writes)
 
     async def load_stop_list(self, key: bytes) -> StopList:
         """Read the erased people's hashes; from now on nothing about them is stored again."""
@@ -397,6 +399,12 @@ class Store:
             own = (
                 await connection.execute(sa.select(m.c.channel_id, m.c.id).where(m.c.author_id == person_id))
             ).all()
+            await self.expertise.remove_person(connection, person_id)
+            # Colleagues' messages they reacted to are indexed again without their reaction.
+            reacted = sa.select(r.c.channel_id, r.c.message_id).where(r.c.user_id == person_id)
+            await connection.execute(
+                sa.update(m).where(sa.tuple_(m.c.channel_id, m.c.id).in_(reacted)).values(indexed=False)
+            )
             removed_reactions = 0
             for chunk in _chunks([tuple(row) for row in own], _BATCH_ROWS):
                 result = await connection.execute(
@@ -543,6 +551,7 @@ class Store:
             by_channel: dict[str, list[str]] = defaultdict(list)
             for channel_id, message_id in old:
                 by_channel[channel_id].append(message_id)
+            await self.expertise.remove_messages(connection, [tuple(row) for row in old])
             for channel_id, ids in by_channel.items():
                 for chunk in _chunks(ids, _BATCH_ROWS):
                     await connection.execute(
@@ -713,7 +722,7 @@ class Store:
             await self._upsert(connection, schema.person_settings, [row], ["person_id"], keep=keep)
 
     async def _touch_choices(self, connection: AsyncConnection, person_id: str, now: datetime) -> None:
-        # The settings row's updated_at is what other replicas watch (content_version) to pick up a change.
+        # The settings row's updated_at is what other replicas watch (directory_version) to pick up a change.
         row = {"person_id": person_id, "hidden": False, "updated_at": now}
         keep = frozenset({"hidden", "opted_in", "team_only"})
         await self._upsert(connection, schema.person_settings, [row], ["person_id"], keep=keep)
@@ -1099,6 +1108,52 @@ class Store:
             )
         return result.rowcount == 1
 
+    async def directory_version(self) -> tuple[object, ...]:
+        """A cheap fingerprint of people and their visibility choices: it changes whenever either does."""
+        p, s = schema.people, schema.person_settings
+        async with self._engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    sa.select(
+                        sa.select(sa.func.count()).select_from(p).scalar_subquery(),
+                        sa.select(sa.func.max(p.c.updated_at)).scalar_subquery(),
+                        sa.select(sa.func.count()).select_from(s).scalar_subquery(),
+                        sa.select(sa.func.max(s.c.updated_at)).scalar_subquery(),
+                    )
+                )
+            ).one()
+        return tuple(row)
+
+    async def recent_texts(self, limit: int) -> list[tuple[str, str]]:
+        """(channel id, subject and text) of the `limit` latest messages people wrote."""
+        m = schema.messages
+        query = (
+            sa.select(m.c.channel_id, m.c.subject, m.c.text)
+            .where(
+                m.c.deleted_at.is_(None),
+                m.c.author_id.is_not(None),
+                m.c.message_type == "message",
+                m.c.from_application.is_(False),
+            )
+            .order_by(m.c.created_at.desc())
+            .limit(limit)
+        )
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(query)
+            return [(row.channel_id, f"{row.subject or ''} {row.text}") for row in rows]
+
+    async def messages_by_key(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Message]:
+        """Stored messages (without reactions) by (channel id, message id); deleted ones left out."""
+        m = schema.messages
+        found: dict[tuple[str, str], Message] = {}
+        async with self._engine.connect() as connection:
+            for chunk in _chunks(sorted(set(keys)), _BATCH_ROWS):
+                rows = await connection.execute(
+                    sa.select(m).where(sa.tuple_(m.c.channel_id, m.c.id).in_(chunk), m.c.deleted_at.is_(None))
+                )
+                found.update(((row.channel_id, row.id), _message_from_row(row, ())) for row in rows)
+        return found
+
     async def message(self, channel_id: str, message_id: str) -> Message | None:
         """One stored message (without its reactions), if it is held and not deleted."""
         m = schema.messages
@@ -1266,26 +1321,6 @@ class Store:
             )
             for row in settings
         }
-
-    async def content_version(self) -> tuple[object, ...]:
-        """A cheap fingerprint of messages, people and settings: it changes whenever any of them does."""
-        m, p, s = schema.messages, schema.people, schema.person_settings
-        async with self._engine.connect() as connection:
-            row = (
-                await connection.execute(
-                    sa.select(
-                        sa.select(sa.func.count()).select_from(m).scalar_subquery(),
-                        sa.select(sa.func.max(m.c.last_modified_at)).scalar_subquery(),
-                        sa.select(sa.func.count())
-                        .select_from(m)
-                        .where(m.c.deleted_at.is_not(None))
-                        .scalar_subquery(),
-                        sa.select(sa.func.max(p.c.updated_at)).scalar_subquery(),
-                        sa.select(sa.func.max(s.c.updated_at)).scalar_subquery(),
-                    )
-                )
-            ).one()
-        return tuple(row)
 
     async def stats(self) -> StoreStats:
         """What the store holds, for `stats --json` and the health check."""

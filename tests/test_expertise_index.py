@@ -1,0 +1,268 @@
+"""The expertise index in the store stays current message by message, on SQLite and PostgreSQL: a new,
+edited or deleted message, a reaction, a thread's new subject and an erasure change the answers without a
+rebuild, and the index kept up that way equals one built from scratch."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import sqlalchemy as sa
+
+from bot.expert_finder import ExpertFinder
+from bot.model import Message, Reaction
+from bot.store import Store
+from tests.conftest import POSTGRES_DSN
+
+NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+CHANNEL = "19:platform@thread.tacv2"
+
+
+def message(
+    message_id: str,
+    author: str,
+    text: str,
+    *,
+    reply_to: str | None = None,
+    subject: str | None = None,
+    likes: tuple[str, ...] = (),
+    days_ago: float = 20,
+    deleted: bool = False,
+) -> Message:
+    return Message(
+        id=message_id,
+        team_id="team",
+        channel_id=CHANNEL,
+        reply_to_id=reply_to,
+        author_id=author,
+        author_name=author.title(),
+        created_at=NOW - timedelta(days=days_ago),
+        last_modified_at=None,
+        deleted_at=NOW if deleted else None,
+        subject=subject,
+        text="" if deleted else text,
+        web_url=f"https://teams.microsoft.com/l/message/{CHANNEL}/{message_id}",
+        reactions=tuple(Reaction(user, "like") for user in likes),
+    )
+
+
+async def experts(finder: ExpertFinder, topic: str) -> list[str]:
+    return [match.person_id for match in (await finder.find(topic, topic, "nobody", 10)).experts]
+
+
+async def test_a_new_message_is_found_once_the_indexer_takes_it_in(store: Store) -> None:
+    finder = ExpertFinder(store, clock=lambda: NOW)
+    await store.upsert_messages([message("1", "ville", "The VPN client needs a restart after updates.")])
+    await finder.refresh(force=True)
+    assert await experts(finder, "terraform") == []
+    await store.upsert_messages([message("2", "tiina", "Terraform state lives in the storage account.")])
+    assert await store.expertise.pending() == 1
+    assert await finder.catch_up() == 1
+    assert await experts(finder, "terraform") == ["tiina"]
+    assert await store.expertise.pending() == 0
+
+
+async def test_edits_deletions_and_reactions_change_the_answer(store: Store) -> None:
+    finder = ExpertFinder(store, clock=lambda: NOW)
+    await store.upsert_messages(
+        [
+            message("1", "anna", "Grafana alert rules live in the ops folder."),
+            message("2", "bea", "Grafana alert rules live in the ops folder."),
+        ]
+    )
+    await finder.refresh(force=True)
+    tied = await experts(finder, "grafana alert")
+    assert sorted(tied) == ["anna", "bea"]
+    last = tied[-1]
+    liked = message("1" if last == "anna" else "2", last, "Grafana alert rules live in the ops folder.")
+    await store.upsert_messages([replace(liked, reactions=(Reaction("x", "like"), Reaction("y", "like")))])
+    await finder.catch_up()
+    assert (await experts(finder, "grafana alert"))[0] == last, "colleagues' reactions lift an answer"
+    await store.upsert_messages([message("1", "anna", "Lunch is at noon today.")])  # an edit
+    await finder.catch_up()
+    assert await experts(finder, "grafana alert") == ["bea"]
+    assert await experts(finder, "lunch") == ["anna"]
+    await store.upsert_messages([message("2", "bea", "", deleted=True)])
+    await finder.catch_up()
+    assert await experts(finder, "grafana alert") == []
+
+
+async def test_an_unchanged_message_written_again_is_not_indexed_again(store: Store) -> None:
+    batch = [message(str(i), "ville", f"Kubernetes ingress note {i}.") for i in range(5)]
+    await store.upsert_messages(batch)
+    first = await store.expertise.update()
+    assert (first.messages, first.indexed) == (5, 5)
+    await store.upsert_messages(batch)  # a delta round serves them again
+    again = await store.expertise.update()
+    assert (again.messages, again.indexed) == (5, 0)
+
+
+async def test_a_reply_follows_its_threads_new_subject(store: Store) -> None:
+    finder = ExpertFinder(store, clock=lambda: NOW)
+    root = message("1", "asker", "Something is broken, help?", subject="Question")
+    answer = message(
+        "2", "helper", "Try restarting it and checking the logs first, that usually fixes it.", reply_to="1"
+    )
+    await store.upsert_messages([root, answer])
+    await finder.refresh(force=True)
+    assert "helper" not in await experts(finder, "sharepoint permissions")
+    await store.upsert_messages([replace(root, subject="SharePoint permissions inheritance")])
+    await finder.catch_up()
+    assert await experts(finder, "sharepoint permissions") == ["helper", "asker"]
+
+
+async def test_forgetting_someone_takes_them_out_of_the_index(store: Store) -> None:
+    await store.load_stop_list(b"seula-test-erasure-key")
+    finder = ExpertFinder(store, clock=lambda: NOW)
+    await store.upsert_messages(
+        [
+            message("1", "olli", "Dataverse table permissions explained."),
+            message("2", "pia", "Dataverse plugins run in the sandbox.", likes=("olli",)),
+        ]
+    )
+    await finder.refresh(force=True)
+    await store.forget_person("olli")
+    await finder.catch_up()
+    assert await experts(finder, "dataverse") == ["pia"]
+    assert await index_state(store) == await fresh_index_state(store, await all_messages(store))
+
+
+# --- the index kept up message by message equals one built from scratch --------------------------------
+
+WORDS = [
+    "kubernetes",
+    "helm",
+    "terraform",
+    "grafana",
+    "alert",
+    "vault",
+    "secret",
+    "pipeline",
+    "dataverse",
+    "sharepoint",
+    "budget",
+]
+PEOPLE = ("ana", "ben", "cai", "dia", "eve")
+
+
+def random_message(rng: random.Random, message_id: str, roots: list[str]) -> Message:
+    text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 12)))
+    if len(text) < 60 and rng.random() < 0.5:
+        text += " and some longer explanation of what to do about it"
+    reply_to = rng.choice(roots) if roots and rng.random() < 0.6 else None
+    return message(
+        message_id,
+        rng.choice(PEOPLE),
+        text,
+        reply_to=reply_to,
+        subject=None if reply_to else " ".join(rng.sample(WORDS, 2)),
+        likes=tuple(rng.sample(PEOPLE, rng.randint(0, 3))),
+        days_ago=rng.uniform(0, 400),
+    )
+
+
+async def test_the_index_kept_up_by_changes_equals_a_fresh_build(store: Store) -> None:
+    rng = random.Random(7)
+    finder = ExpertFinder(store, clock=lambda: NOW)
+    current: dict[str, Message] = {}
+    roots: list[str] = []
+    for step in range(12):
+        changes = []
+        for _ in range(rng.randint(1, 8)):
+            roll = rng.random()
+            if current and roll < 0.25:  # an edit, a new reaction or a thread's new subject
+                old = current[rng.choice(sorted(current))]
+                changed = random_message(rng, old.id, [r for r in roots if r != old.id])
+                changes.append(replace(changed, reply_to_id=old.reply_to_id, subject=changed.subject))
+            elif current and roll < 0.35:  # a deletion
+                old = current[rng.choice(sorted(current))]
+                changes.append(replace(old, deleted_at=NOW, text="", subject=None, reactions=()))
+            else:
+                new = random_message(rng, f"{step}-{len(current)}-{rng.randint(0, 10**6)}", roots)
+                if new.reply_to_id is None:
+                    roots.append(new.id)
+                changes.append(new)
+        for change in changes:
+            current[change.id] = change
+        await store.upsert_messages(changes)
+        if rng.random() < 0.7:
+            await finder.catch_up()
+    await finder.catch_up()
+    assert await index_state(store) == await fresh_index_state(store, list(current.values()))
+
+
+async def all_messages(store: Store) -> list[Message]:
+    return [m async for m in store.iter_messages(include_deleted=True)]
+
+
+async def index_state(store: Store) -> dict[str, Any]:
+    """The index's content by what it means (message keys, people ids, words), not by its numbering."""
+    engine = store._engine
+    async with engine.connect() as connection:
+        terms = {r.id: r.term for r in await connection.execute(sa.text("SELECT id, term FROM index_terms"))}
+        people = {
+            r.id: r.person_id
+            for r in await connection.execute(sa.text("SELECT id, person_id FROM index_people"))
+        }
+        df = {
+            r.term: r.df
+            for r in await connection.execute(sa.text("SELECT term, df FROM index_terms WHERE df <> 0"))
+        }
+        docs = {}
+        by_id = {}
+        for r in await connection.execute(sa.text("SELECT * FROM index_docs")):
+            pairs = sorted((terms[int(t)], int(tf)) for t, tf in (p.split(":") for p in r.terms.split()))
+            key = (r.channel_id, r.message_id)
+            by_id[r.id] = key
+            docs[key] = (
+                people[r.person],
+                r.thread_id,
+                r.team_id,
+                r.created,
+                bool(r.is_answer),
+                r.reactions,
+                r.length,
+                pairs,
+            )
+        postings = sorted(
+            (terms[r.term], people[r.person], by_id[r.doc], r.tf)
+            for r in await connection.execute(sa.text("SELECT * FROM index_postings"))
+        )
+        person_terms = {
+            (terms[r.term], people[r.person]): (r.docs, round(r.weight, 6))
+            for r in await connection.execute(sa.text("SELECT * FROM index_person_terms"))
+        }
+        stats = {
+            r.name: r.value
+            for r in await connection.execute(sa.text("SELECT * FROM index_stats"))
+            if r.name in ("documents", "length")
+        }
+    return {"df": df, "docs": docs, "postings": postings, "person_terms": person_terms, "stats": stats}
+
+
+async def fresh_index_state(store: Store, messages: list[Message]) -> dict[str, Any]:
+    """The same messages written to a new database of the same engine, and indexed in one go."""
+    url = store._engine.url
+    name = f"seula_fresh_{uuid.uuid4().hex[:12]}"
+    admin = None
+    if url.get_backend_name() == "sqlite":
+        fresh_url = f"sqlite:///{Path(url.database or '').with_suffix('.fresh.db')}"
+    else:
+        admin = await asyncpg.connect(f"{POSTGRES_DSN}/postgres", timeout=5)
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        fresh_url = f"{POSTGRES_DSN}/{name}"
+    fresh = await Store.open(fresh_url)
+    try:
+        await fresh.upsert_messages(messages)
+        await ExpertFinder(fresh, clock=lambda: NOW).catch_up()
+        return await index_state(fresh)
+    finally:
+        await fresh.close()
+        if admin is not None:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.close()
