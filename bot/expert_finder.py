@@ -47,10 +47,11 @@ logger = logging.getLogger(__name__)
 
 LOAD_WINDOW = timedelta(days=7)  # suggestions this recent spread the load among near-equal people
 _BATCH = 500  # messages per indexing transaction
+_BULK_MIN = 10_000  # an empty index with this many messages waiting is built in bulk (`build`)
 # Candidates: the people with the highest bound for each of the query's words, and of those the best by
 # their summed bound are scored in full. Raising them changed no evaluation figure (bench/expertise_eval.py).
-_PER_WORD = 200
-_CANDIDATES = 200
+_PER_WORD = 100
+_CANDIDATES = 100
 # Learned synonyms are learned again when this share of the index changed since (or after a day), from
 # the most recent messages: set phrases recur, and the whole history would not fit in memory at scale.
 _RELEARN_SHARE = 0.1
@@ -101,21 +102,27 @@ class ExpertFinder:
         self._lock = asyncio.Lock()
         self._indexing = asyncio.Lock()
 
-    async def catch_up(self, max_batches: int | None = None) -> int:
-        """Take waiting messages into the index (all, or up to `max_batches` batches); return how many.
+    async def catch_up(self, learn: bool = True) -> int:
+        """Take waiting messages into the index; return how many.
 
-        When enough of the index changed, the synonyms are learned again (see `_RELEARN_SHARE`).
+        With `learn`, the synonyms are learned again when enough of the index changed (`_RELEARN_SHARE`): the
+        indexing job does, a query does not wait for it.
         """
         taken = 0
         async with self._indexing:
-            batches = 0
-            while max_batches is None or batches < max_batches:
-                update = await self._store.expertise.update(_BATCH)
-                if not update.messages:
-                    break
-                taken += update.messages
-                batches += 1
-            if max_batches is None or not taken:
+            index = self._store.expertise
+            if await index.building() or (
+                (await index.corpus()).documents == 0 and await index.pending() >= _BULK_MIN
+            ):
+                started = time.perf_counter()
+                built = await index.build()
+                taken += built
+                logger.info(
+                    "Expertise index built: %d messages in %.1f s", built, time.perf_counter() - started
+                )
+            while update := (await index.update(_BATCH)).messages:
+                taken += update
+            if learn:
                 await self._learn_synonyms_if_due()
         return taken
 
@@ -158,7 +165,9 @@ class ExpertFinder:
                 return
             self._checked_at = now
             started = time.perf_counter()
-            taken = 0 if self._indexing.locked() and not force else await self.catch_up()
+            # Synonyms are learned here when forced or never yet (a first `ask`); otherwise by the job.
+            learn = force or self._synonyms_learned is None
+            taken = 0 if self._indexing.locked() and not force else await self.catch_up(learn=learn)
             if force or self._synonyms_learned is None:
                 self._synonyms, self._synonyms_learned = await self._store.expertise.synonyms()
             version = await self._store.directory_version()

@@ -37,6 +37,7 @@ _HALF_LIFE_DAYS = 180.0
 _EVIDENCE_PER_PERSON = 3
 _PREFIX_MIN_CHARS = 5  # shorter words ("sap", "data") match only exactly
 _VARIANT_WEIGHT = 0.8
+_MAX_VARIANTS = 12  # longer or shorter forms a query word reads at most
 _SYNONYM_WEIGHT = 0.8  # k8s for Kubernetes, ADO for Azure DevOps, "data" + "putki" for "dataputki"
 _GENERIC_SHARE = 0.2  # a word in more than this share of all messages says nothing about anyone
 _GENERIC_MIN_DOCS = 50  # a word that only shares a prefix is a slightly weaker match
@@ -168,7 +169,15 @@ class IndexedDoc:
     fingerprint: str  # of everything above: an unchanged message written again is not re-indexed
 
 
-def index_document(message: Message, root: Message | None) -> IndexedDoc | None:
+@dataclass(frozen=True, slots=True)
+class Thread:
+    """What a reply takes from its thread's first message."""
+
+    author_id: str | None
+    subject: str | None
+
+
+def index_document(message: Message, root: Thread | None) -> IndexedDoc | None:
     """The index's view of `message` (`root`: its thread's first message), or None if it is not evidence.
 
     An answer is about its thread's subject even when it doesn't repeat it, if it says enough to be an
@@ -215,6 +224,13 @@ def bound_weight(tf: int, length: int, reactions: int) -> float:
     """
     norm = _K1 * (1 - _B + _B * length / _BOUND_LENGTH)
     return tf * (_K1 + 1) / (tf + norm) * (1 + _REACTION_WEIGHT * min(reactions, _REACTION_CAP))
+
+
+def bound_weight_sql(tf: str, length: str, reactions: str) -> str:
+    """`bound_weight` as an SQL expression over these columns (a first build sums it in the database)."""
+    norm = f"({_K1} * ({1 - _B} + {_B} * {length} / {_BOUND_LENGTH}))"
+    capped = f"(CASE WHEN {reactions} > {_REACTION_CAP} THEN {_REACTION_CAP} ELSE {reactions} END)"
+    return f"({tf} * {_K1 + 1} / ({tf} + {norm}) * (1 + {_REACTION_WEIGHT} * {capped}))"
 
 
 @dataclass(frozen=True, slots=True)
@@ -492,13 +508,17 @@ def plan_query(query_terms: Sequence[str], vocabulary: Vocabulary) -> QueryPlan:
         variants = [(term, 1.0)] if vocabulary.has(term) else []
         if len(term) >= _PREFIX_MIN_CHARS:
             stem_ = term[: max(_PREFIX_MIN_CHARS, len(term) - 2)]
-            variants += [
-                (word, _VARIANT_WEIGHT)
+            forms = [
+                word
                 for word in vocabulary.starting(stem_)
                 if word != term
                 and vocabulary.has(word)
                 and (word.startswith(term) or term.startswith(word) or len(word) <= len(term) + 4)
             ]
+            # A large organization writes hundreds of words under a common prefix; its inflections (longer
+            # or shorter forms of the word itself) come first, then the most written.
+            forms.sort(key=lambda w: (not (w.startswith(term) or term.startswith(w)), -vocabulary.df[w], w))
+            variants += [(word, _VARIANT_WEIGHT) for word in forms[:_MAX_VARIANTS]]
         planned.append(PlannedWord(term, tuple(variants), tuple(_alternatives(term, words, vocabulary))))
     return QueryPlan(tuple(planned))
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import pytest
 import sqlalchemy as sa
 
 from bot.expert_finder import ExpertFinder
@@ -194,6 +195,49 @@ async def test_the_index_kept_up_by_changes_equals_a_fresh_build(store: Store) -
             await finder.catch_up()
     await finder.catch_up()
     assert await index_state(store) == await fresh_index_state(store, list(current.values()))
+
+
+async def test_a_first_build_in_bulk_equals_one_message_by_message(store: Store) -> None:
+    rng = random.Random(11)
+    messages: list[Message] = []
+    roots: list[str] = []
+    for i in range(400):
+        new = random_message(rng, f"m{i:04}", roots)
+        if new.reply_to_id is None:
+            roots.append(new.id)
+        messages.append(new)
+    await store.upsert_messages(messages)
+    assert await store.expertise.build(batch=64) == len(messages)
+    assert not await store.expertise.building()
+    built = await index_state(store)
+    assert built == await fresh_index_state(store, messages)
+    # and it stays current message by message afterwards
+    edited = replace(messages[5], text="terraform budget and a much longer note about what changed here")
+    await store.upsert_messages([edited])
+    assert (await store.expertise.update()).indexed == 1
+    assert await index_state(store) == await fresh_index_state(store, [*messages[:5], edited, *messages[6:]])
+
+
+async def test_an_interrupted_first_build_resumes(store: Store) -> None:
+    rng = random.Random(5)
+    messages = [random_message(rng, f"m{i:03}", []) for i in range(120)]
+    await store.upsert_messages(messages)
+    progress: list[int] = []
+
+    def stop_after_two_batches(taken: int) -> None:
+        progress.append(taken)
+        if len(progress) == 2:
+            raise KeyboardInterrupt  # the process stopped mid-build
+
+    with pytest.raises(KeyboardInterrupt):
+        await store.expertise.build(batch=25, progress=stop_after_two_batches)
+    assert await store.expertise.building()
+    assert (await store.expertise.update()).messages == 0, "the incremental indexer leaves a build alone"
+    finder = ExpertFinder(store, clock=lambda: NOW)
+    await finder.catch_up()  # finishes the build
+    assert not await store.expertise.building()
+    assert await store.expertise.pending() == 0
+    assert await index_state(store) == await fresh_index_state(store, messages)
 
 
 async def all_messages(store: Store) -> list[Message]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,7 +24,16 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.expertise import Corpus, Doc, IndexedDoc, Synonyms, bound_weight, index_document
+from bot.expertise import (
+    Corpus,
+    Doc,
+    IndexedDoc,
+    Synonyms,
+    Thread,
+    bound_weight,
+    bound_weight_sql,
+    index_document,
+)
 from bot.model import Message, Reaction
 from bot.store import schema
 
@@ -59,6 +68,7 @@ class ExpertiseIndexStore:
         self._engine = engine
         self._write_lock = write_lock
         self._postgres = engine.dialect.name == "postgresql"
+        self._ids = _Ids()  # words' and people's numbers, as committed (they never change)
 
     # --- writes -------------------------------------------------------------------------------------------
 
@@ -83,6 +93,9 @@ class ExpertiseIndexStore:
                     .where(schema.index_stats.c.name == "documents")
                     .values(value=schema.index_stats.c.value)
                 )
+            building = await connection.exec_driver_sql("SELECT 1 FROM index_stats WHERE name = 'building'")
+            if building.first() is not None:
+                return IndexUpdate(0, 0, 0)  # a first build is under way: `build` finishes it
             query = sa.select(m).where(m.c.indexed.is_(False)).order_by(m.c.channel_id, m.c.id).limit(limit)
             if self._postgres:
                 query = query.with_for_update(skip_locked=True)
@@ -92,12 +105,12 @@ class ExpertiseIndexStore:
             keys = [(row.channel_id, row.id) for row in rows]
             reactions = await _reactions(connection, keys)
             messages = [_message(row, tuple(reactions.get((row.channel_id, row.id), ()))) for row in rows]
-            roots = await _roots(connection, messages)
+            threads = await _threads(connection, messages)
             docs = [
-                index_document(msg, roots.get((msg.channel_id, msg.reply_to_id or ""))) for msg in messages
+                index_document(msg, threads.get((msg.channel_id, msg.reply_to_id or ""))) for msg in messages
             ]
             old = await _old_docs(connection, keys)
-            writer = _Writer(connection, self._postgres)
+            writer = _Writer(connection, self._ids)
             await writer.load_ids(docs)
             changed = removed = 0
             reindex_replies: list[tuple[str, str]] = []
@@ -116,19 +129,158 @@ class ExpertiseIndexStore:
                 if message.is_root:
                     reindex_replies.append(key)  # their context (subject, who asked) may have changed
             await writer.flush()
-            await _mark_indexed(connection, keys)
+            await connection.exec_driver_sql(
+                _sql(connection, "UPDATE messages SET indexed = ? WHERE channel_id = ? AND id = ?"),
+                [(True, channel, message) for channel, message in keys],
+            )
             if reindex_replies:
-                await connection.execute(
-                    sa.update(m)
-                    .where(
-                        m.c.channel_id == sa.bindparam("c"),
-                        m.c.reply_to_id == sa.bindparam("r"),
-                        m.c.indexed.is_(True),
-                    )
-                    .values(indexed=False),
-                    [{"c": c, "r": r} for c, r in reindex_replies],
+                await connection.exec_driver_sql(
+                    _sql(connection, _REINDEX_REPLIES),
+                    [(False, channel, root, True) for channel, root in reindex_replies],
                 )
-            return IndexUpdate(len(rows), changed, removed)
+        writer.committed()
+        return IndexUpdate(len(rows), changed, removed)
+
+    async def building(self) -> bool:
+        """Whether a first build is under way (or was interrupted: `build` resumes it)."""
+        async with self._engine.connect() as connection:
+            return bool(
+                await connection.scalar(
+                    sa.select(schema.index_stats.c.value).where(schema.index_stats.c.name == "building")
+                )
+            )
+
+    async def build(self, batch: int = 2000, progress: Callable[[int], None] | None = None) -> int:
+        """Index everything waiting in bulk, for a first build; return how many messages were taken in.
+
+        The postings are appended without their unique index, which is created at the end (one sort instead
+        of a random insert per posting), and the people's bounds and the words' frequencies are then summed
+        in the database. Each batch commits with its messages marked indexed, so an interrupted build
+        resumes where it stopped (the `building` mark stays until the end, and `update` leaves the index
+        alone meanwhile). A message already in the index that changed is left waiting, for `update`
+        afterwards.
+        """
+        async with self._engine.begin() as connection:
+            await connection.exec_driver_sql(
+                _sql(connection, _ADD_STAT), [("building", 1.0), ("documents", 0.0), ("length", 0.0)]
+            )
+            await connection.exec_driver_sql("DROP INDEX IF EXISTS ix_index_postings_key")
+            await connection.exec_driver_sql("DROP INDEX IF EXISTS ix_index_person_terms_weight")
+        ids = _Ids()
+        async with self._engine.connect() as connection:
+            for i, term in await connection.exec_driver_sql("SELECT id, term FROM index_terms"):
+                ids.terms[term] = i
+            for i, person in await connection.exec_driver_sql("SELECT id, person_id FROM index_people"):
+                ids.people[person] = i
+            next_doc = int(await connection.scalar(sa.select(sa.func.max(schema.index_docs.c.id))) or 0) + 1
+        taken = 0
+        after: tuple[str, str] | None = None
+        while True:
+            if self._write_lock is None:
+                done, next_doc, after = await self._build_batch(batch, ids, next_doc, after)
+            else:
+                async with self._write_lock:
+                    done, next_doc, after = await self._build_batch(batch, ids, next_doc, after)
+            if not done:
+                break
+            taken += done
+            if progress is not None:
+                progress(taken)
+        await self._finish_build()
+        self._ids = ids
+        return taken
+
+    async def _build_batch(
+        self, limit: int, ids: _Ids, next_doc: int, after: tuple[str, str] | None
+    ) -> tuple[int, int, tuple[str, str] | None]:
+        m = schema.messages
+        async with self._engine.begin() as connection:
+            if self._postgres:
+                await connection.scalar(sa.select(sa.func.pg_advisory_xact_lock(_LOCK_KEY)))
+            else:
+                await connection.exec_driver_sql(
+                    "UPDATE index_stats SET value = value WHERE name = 'building'"
+                )
+            query = sa.select(m).where(m.c.indexed.is_(False)).order_by(m.c.channel_id, m.c.id).limit(limit)
+            if after is not None:
+                query = query.where(sa.tuple_(m.c.channel_id, m.c.id) > sa.tuple_(*map(sa.literal, after)))
+            if self._postgres:
+                query = query.with_for_update(skip_locked=True)
+            rows = (await connection.execute(query)).all()
+            if not rows:
+                return 0, next_doc, after
+            keys = [(row.channel_id, row.id) for row in rows]
+            taken_before = set(await _old_docs(connection, keys))
+            reactions = await _reactions(connection, keys)
+            messages = [
+                _message(row, tuple(reactions.get((row.channel_id, row.id), ())))
+                for row in rows
+                if (row.channel_id, row.id) not in taken_before
+            ]
+            threads = await _threads(connection, messages)
+            new_terms: list[tuple[Any, ...]] = []
+            new_people: list[tuple[Any, ...]] = []
+            docs: list[tuple[Any, ...]] = []
+            postings: list[tuple[Any, ...]] = []
+            for message in messages:
+                doc = index_document(message, threads.get((message.channel_id, message.reply_to_id or "")))
+                if doc is None:
+                    continue
+                person = ids.people.get(doc.author_id)
+                if person is None:
+                    person = ids.people[doc.author_id] = len(ids.people) + 1
+                    new_people.append((person, doc.author_id))
+                pairs = []
+                for word, tf in doc.terms.items():
+                    term = ids.terms.get(word)
+                    if term is None:
+                        term = ids.terms[word] = len(ids.terms) + 1
+                        new_terms.append((term, word, word[:_PREFIX_CHARS], 0))
+                    pairs.append(f"{term}:{tf}")
+                    postings.append((term, person, next_doc, tf))
+                docs.append(_doc_row(doc, next_doc, person, " ".join(pairs)))
+                next_doc += 1
+            for statement, values in (
+                ("INSERT INTO index_people (id, person_id) VALUES (?, ?)", new_people),
+                ("INSERT INTO index_terms (id, term, prefix, df) VALUES (?, ?, ?, ?)", new_terms),
+                (_INSERT_DOC, docs),
+                ("INSERT INTO index_postings (term, person, doc, tf) VALUES (?, ?, ?, ?)", postings),
+                (
+                    "UPDATE messages SET indexed = ? WHERE channel_id = ? AND id = ?",
+                    [(True, *key) for key in keys if key not in taken_before],
+                ),
+            ):
+                if values:
+                    await connection.exec_driver_sql(_sql(connection, statement), values)
+        return len(rows), next_doc, keys[-1]
+
+    async def _finish_build(self) -> None:
+        """Create the postings' index, then sum the bounds, frequencies and totals from the postings."""
+        bound = bound_weight_sql("p.tf", "d.length", "d.reactions")
+        async with self._engine.begin() as connection:
+            run = connection.exec_driver_sql
+            await run(f"CREATE UNIQUE INDEX IF NOT EXISTS ix_index_postings_key ON {_POSTINGS_KEY}")
+            await run("DELETE FROM index_person_terms")
+            await run(
+                "INSERT INTO index_person_terms (term, person, docs, weight) "
+                f"SELECT p.term, p.person, count(*), sum({bound}) FROM index_postings p "
+                "JOIN index_docs d ON d.id = p.doc GROUP BY p.term, p.person"
+            )
+            await run(
+                "CREATE INDEX IF NOT EXISTS ix_index_person_terms_weight ON index_person_terms (term, weight)"
+            )
+            await run(
+                "UPDATE index_terms SET df = counted.df FROM "
+                "(SELECT term, count(*) AS df FROM index_postings GROUP BY term) AS counted "
+                "WHERE index_terms.id = counted.term"
+            )
+            totals = (await run("SELECT count(*), coalesce(sum(length), 0) FROM index_docs")).one()
+            await run(
+                _sql(connection, "UPDATE index_stats SET value = ? WHERE name = ?"),
+                [(float(totals[0]), "documents"), (float(totals[1]), "length")],
+            )
+            await run(_sql(connection, _ADD_STAT), [("changes", float(totals[0]))])
+            await run("DELETE FROM index_stats WHERE name = 'building'")
 
     async def pending(self) -> int:
         """How many messages wait to be indexed."""
@@ -150,16 +302,17 @@ class ExpertiseIndexStore:
             return
         d = schema.index_docs
         rows = (await connection.execute(sa.select(d).where(d.c.person == person))).all()
-        writer = _Writer(connection, self._postgres)
+        writer = _Writer(connection, self._ids)
         for row in rows:
             writer.remove(_old_doc(row))
         await writer.flush()
         await connection.execute(sa.delete(schema.index_people).where(schema.index_people.c.id == person))
+        self._ids.people.pop(person_id, None)
 
     async def remove_messages(self, connection: AsyncConnection, keys: Sequence[tuple[str, str]]) -> None:
         """Take these messages out of the index (inside the caller's transaction that deletes them)."""
         old = await _old_docs(connection, keys)
-        writer = _Writer(connection, self._postgres)
+        writer = _Writer(connection, self._ids)
         for doc in old.values():
             writer.remove(doc)
         await writer.flush()
@@ -216,24 +369,25 @@ class ExpertiseIndexStore:
         self, words: Iterable[str], prefixes: Iterable[str]
     ) -> tuple[dict[str, int], dict[str, list[str]]]:
         """Document frequencies of `words` (the indexed ones) and the indexed words under each prefix."""
-        t = schema.index_terms
         wanted = sorted(set(words))
         starts = sorted({p[:_PREFIX_CHARS] for p in prefixes})
         df: dict[str, int] = {}
         by_prefix: dict[str, list[str]] = defaultdict(list)
         async with self._engine.connect() as connection:
             for chunk in _chunks(wanted):
-                result = await connection.execute(
-                    sa.select(t.c.term, t.c.df).where(t.c.term.in_(chunk), t.c.df > 0)
-                )
-                df.update((row.term, row.df) for row in result)
+                marks = ", ".join("?" * len(chunk))
+                sql = f"SELECT term, df FROM index_terms WHERE term IN ({marks}) AND df > 0"
+                df.update(await _pairs(connection, sql, chunk))
             if starts:
-                result = await connection.execute(
-                    sa.select(t.c.term, t.c.df, t.c.prefix).where(t.c.prefix.in_(starts), t.c.df > 0)
+                sql = (
+                    "SELECT term, df, prefix FROM index_terms "
+                    f"WHERE prefix IN ({', '.join('?' * len(starts))}) AND df > 0"
                 )
-                for row in result:
-                    by_prefix[row.prefix].append(row.term)
-                    df[row.term] = row.df
+                for term, frequency, prefix in await connection.exec_driver_sql(
+                    _sql(connection, sql), tuple(starts)
+                ):
+                    by_prefix[prefix].append(term)
+                    df[term] = frequency
         return df, dict(by_prefix)
 
     async def document_frequencies(self, words: Iterable[str]) -> dict[str, int]:
@@ -242,32 +396,21 @@ class ExpertiseIndexStore:
 
     async def best_people(self, words: Sequence[str], per_word: int) -> list[tuple[str, str, float]]:
         """(word, person id, bound weight) for the `per_word` people with the highest bound for each word."""
-        if not words:
-            return []
-        t, pt, p = schema.index_terms, schema.index_person_terms, schema.index_people
         rows: list[tuple[str, str, float]] = []
         async with self._engine.connect() as connection:
-            ids = {
-                row.id: row.term
-                for chunk in _chunks(sorted(set(words)))
-                for row in await connection.execute(sa.select(t.c.id, t.c.term).where(t.c.term.in_(chunk)))
-            }
-            if not ids:
-                return []
-            parts = [
-                sa.select(pt.c.term, pt.c.person, pt.c.weight)
-                .where(pt.c.term == term_id)
-                .order_by(pt.c.weight.desc())
-                .limit(per_word)
-                .subquery()
-                .select()
-                for term_id in ids
-            ]
-            best = sa.union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
-            result = await connection.execute(
-                sa.select(best.c.term, p.c.person_id, best.c.weight).join(p, p.c.id == best.c.person)
-            )
-            rows = [(ids[row.term], row.person_id, row.weight) for row in result]
+            ids = await self._term_ids(connection, words)
+            names = {i: word for word, i in ids.items()}
+            # One read per word, each the head of the (term, weight) index, in one statement per 100 words
+            # (SQLite allows 500 terms in a compound SELECT).
+            for chunk in _chunks(sorted(names), 100):
+                union = " UNION ALL ".join(_BEST_PEOPLE.format(n) for n in range(len(chunk)))
+                sql = (
+                    f"SELECT b.term, p.person_id, b.weight FROM ({union}) AS b "
+                    "JOIN index_people p ON p.id = b.person"
+                )
+                values = tuple(value for term in chunk for value in (term, per_word))
+                result = await connection.exec_driver_sql(_sql(connection, sql), values)
+                rows.extend((names[term], person_id, weight) for term, person_id, weight in result)
         return rows
 
     async def postings(
@@ -276,34 +419,69 @@ class ExpertiseIndexStore:
         """The postings of `words` in `people`'s messages, and those messages (attributes, no text)."""
         postings: dict[str, dict[int, int]] = defaultdict(dict)
         docs: dict[int, Doc] = {}
-        if not words or not people:
-            return {}, {}
-        t, pt, p, d = schema.index_terms, schema.index_postings, schema.index_people, schema.index_docs
         async with self._engine.connect() as connection:
-            ids = {
-                row.id: row.term
-                for chunk in _chunks(sorted(set(words)))
-                for row in await connection.execute(sa.select(t.c.id, t.c.term).where(t.c.term.in_(chunk)))
-            }
-            persons = {
-                row.id: row.person_id
-                for chunk in _chunks(sorted(set(people)))
-                for row in await connection.execute(
-                    sa.select(p.c.id, p.c.person_id).where(p.c.person_id.in_(chunk))
-                )
-            }
+            ids = await self._term_ids(connection, words)
+            persons = await self._person_ids(connection, people)
             if not ids or not persons:
                 return {}, {}
-            query = (
-                sa.select(pt.c.term, pt.c.tf, d)
-                .join(d, d.c.id == pt.c.doc)
-                .where(pt.c.term.in_(list(ids)), pt.c.person.in_(list(persons)))
-            )
-            for row in await connection.execute(query):
-                postings[ids[row.term]][row.id] = row.tf
-                if row.id not in docs:
-                    docs[row.id] = _doc(row, persons[row.person])
+            names = {i: word for word, i in ids.items()}
+            by_number = {i: person for person, i in persons.items()}
+            for chunk in _chunks(sorted(by_number), 400):
+                sql = _POSTINGS.format(", ".join("?" * len(names)), ", ".join("?" * len(chunk)))
+                result = await connection.exec_driver_sql(_sql(connection, sql), (*names, *chunk))
+                for (
+                    term,
+                    tf,
+                    doc,
+                    channel,
+                    message,
+                    person,
+                    thread,
+                    team,
+                    created,
+                    answer,
+                    reactions,
+                    length,
+                ) in result:
+                    postings[names[term]][doc] = tf
+                    if doc not in docs:
+                        docs[doc] = Doc(
+                            doc,
+                            channel,
+                            message,
+                            by_number[person],
+                            thread,
+                            team,
+                            datetime.fromtimestamp(created, UTC),
+                            bool(answer),
+                            reactions,
+                            length,
+                        )
         return dict(postings), docs
+
+    async def _term_ids(self, connection: AsyncConnection, words: Iterable[str]) -> dict[str, int]:
+        """The numbers of the indexed ones of `words` (remembered: a word's number never changes)."""
+        known = self._ids.terms
+        wanted = set(words)
+        found = {word: known[word] for word in wanted & known.keys()}
+        for chunk in _chunks(sorted(wanted - found.keys())):
+            sql = f"SELECT term, id FROM index_terms WHERE term IN ({', '.join('?' * len(chunk))})"
+            read = await _pairs(connection, sql, chunk)
+            self._ids.remember(read, {})
+            found.update(read)
+        return found
+
+    async def _person_ids(self, connection: AsyncConnection, people: Iterable[str]) -> dict[str, int]:
+        """The numbers of the indexed ones of `people`."""
+        known = self._ids.people
+        wanted = set(people)
+        found = {person: known[person] for person in wanted & known.keys()}
+        for chunk in _chunks(sorted(wanted - found.keys())):
+            sql = f"SELECT person_id, id FROM index_people WHERE person_id IN ({', '.join('?' * len(chunk))})"
+            read = await _pairs(connection, sql, chunk)
+            self._ids.remember({}, read)
+            found.update(read)
+        return found
 
     async def doc_terms(self, doc_ids: Iterable[int]) -> dict[int, dict[str, int]]:
         """The words of some indexed messages, with their counts."""
@@ -344,9 +522,9 @@ class ExpertiseIndexStore:
 class _Writer:
     """Accumulates one batch's changes to the index and writes them with a few statements."""
 
-    def __init__(self, connection: AsyncConnection, postgres: bool) -> None:
+    def __init__(self, connection: AsyncConnection, ids: _Ids) -> None:
         self._connection = connection
-        self._postgres = postgres
+        self._ids = ids
         self._term_ids: dict[str, int] = {}
         self._person_ids: dict[str, int] = {}
         self._new_terms: dict[str, int] = {}
@@ -357,7 +535,7 @@ class _Writer:
         self._removed_postings: list[tuple[int, int, int]] = []
         self._added_postings: dict[tuple[int, int, int], int] = {}
         self._removed_docs: set[int] = set()
-        self._docs: dict[int, dict[str, Any]] = {}
+        self._docs: dict[int, tuple[Any, ...]] = {}
         self._documents = 0
         self._length = 0
         self._changes = 0  # messages added or taken out: when enough have, synonyms are learned again
@@ -365,12 +543,16 @@ class _Writer:
     async def load_ids(self, docs: Sequence[IndexedDoc | None]) -> None:
         """Number the batch's words and people (new ones after the highest number in use)."""
         t, p, d = schema.index_terms, schema.index_people, schema.index_docs
-        words = sorted({term for doc in docs if doc is not None for term in doc.terms})
-        people = sorted({doc.author_id for doc in docs if doc is not None})
-        for chunk in _chunks(words):
+        words = {term for doc in docs if doc is not None for term in doc.terms}
+        people = {doc.author_id for doc in docs if doc is not None}
+        for word in words & self._ids.terms.keys():
+            self._term_ids[word] = self._ids.terms[word]
+        for person in people & self._ids.people.keys():
+            self._person_ids[person] = self._ids.people[person]
+        for chunk in _chunks(sorted(words - self._term_ids.keys())):
             result = await self._connection.execute(sa.select(t.c.id, t.c.term).where(t.c.term.in_(chunk)))
             self._term_ids.update((row.term, row.id) for row in result)
-        for chunk in _chunks(people):
+        for chunk in _chunks(sorted(people - self._person_ids.keys())):
             result = await self._connection.execute(
                 sa.select(p.c.id, p.c.person_id).where(p.c.person_id.in_(chunk))
             )
@@ -378,6 +560,10 @@ class _Writer:
         self._next_term = int(await self._connection.scalar(sa.select(sa.func.max(t.c.id))) or 0) + 1
         self._next_person = int(await self._connection.scalar(sa.select(sa.func.max(p.c.id))) or 0) + 1
         self._next_doc = int(await self._connection.scalar(sa.select(sa.func.max(d.c.id))) or 0) + 1
+
+    def committed(self) -> None:
+        """The batch's transaction committed: its numbers are safe to remember."""
+        self._ids.remember(self._term_ids, self._person_ids)
 
     def _term(self, term: str) -> int:
         if term not in self._term_ids:
@@ -401,7 +587,7 @@ class _Writer:
             if self._added_postings.pop(key, None) is None:
                 self._removed_postings.append(key)
         self._removed_docs.add(old.id)
-        self._docs.pop(old.id, None)
+        self._docs.pop(old.id, None)  # (an earlier version in this batch: not written)
         self._documents -= 1
         self._length -= old.length
         self._changes += 1
@@ -420,96 +606,101 @@ class _Writer:
             entry[0] += 1
             entry[1] += bound_weight(tf, doc.length, doc.reactions)
             self._added_postings[(term, person, doc_id)] = tf
-        self._docs[doc_id] = {
-            "id": doc_id,
-            "channel_id": doc.channel_id,
-            "message_id": doc.message_id,
-            "person": person,
-            "thread_id": doc.thread_id,
-            "team_id": doc.team_id,
-            "created": int(doc.created_at.timestamp()),
-            "is_answer": doc.is_answer,
-            "reactions": doc.reactions,
-            "length": doc.length,
-            "terms": " ".join(pairs),
-            "fingerprint": doc.fingerprint,
-        }
+        self._docs[doc_id] = _doc_row(doc, doc_id, person, " ".join(pairs))
         self._documents += 1
         self._length += doc.length
         self._changes += 1
 
     async def flush(self) -> None:
+        """Write the batch: plain tuples through the driver's executemany (SQLAlchemy's per-row work would
+        be most of the indexer's cost)."""
         c = self._connection
-        t, p, d = schema.index_terms, schema.index_people, schema.index_docs
-        pt, st = schema.index_person_terms, schema.index_stats
-        insert = postgresql.insert if self._postgres else sqlite.insert
-        if self._new_people:
-            await c.execute(
-                sa.insert(p), [{"id": i, "person_id": pid} for pid, i in self._new_people.items()]
-            )
-        if self._new_terms:
-            await c.execute(
-                sa.insert(t),
-                [
-                    {"id": i, "term": term, "prefix": term[:_PREFIX_CHARS], "df": 0}
-                    for term, i in self._new_terms.items()
-                ],
-            )
-        if self._removed_postings:
-            await c.exec_driver_sql(
-                _sql(c, "DELETE FROM index_postings WHERE term = ? AND person = ? AND doc = ?"),
-                self._removed_postings,
-            )
-        removed_docs = sorted(self._removed_docs - set(self._docs))
-        for chunk in _chunks(removed_docs):
-            await c.execute(sa.delete(d).where(d.c.id.in_(chunk)))
-        if self._docs:
-            for chunk in _chunks(sorted(self._docs)):
-                await c.execute(sa.delete(d).where(d.c.id.in_(chunk)))
-            await c.execute(sa.insert(d), list(self._docs.values()))
-        if self._added_postings:
-            await c.exec_driver_sql(
-                _sql(c, "INSERT INTO index_postings (term, person, doc, tf) VALUES (?, ?, ?, ?)"),
-                [(*key, tf) for key, tf in self._added_postings.items()],
-            )
-        changed_df = [(delta, term) for term, delta in self._df.items() if delta]
-        if changed_df:
-            await c.exec_driver_sql(_sql(c, "UPDATE index_terms SET df = df + ? WHERE id = ?"), changed_df)
-        if self._person_terms:
-            upsert = insert(pt)
-            upsert = upsert.on_conflict_do_update(
-                index_elements=[pt.c.term, pt.c.person],
-                set_={
-                    "docs": pt.c.docs + upsert.excluded.docs,
-                    "weight": pt.c.weight + upsert.excluded.weight,
-                },
-            )
-            rows = [
-                {"term": term, "person": person, "docs": int(docs), "weight": weight}
+
+        async def many(statement: str, rows: Sequence[tuple[Any, ...]]) -> None:
+            if rows:
+                await c.exec_driver_sql(_sql(c, statement), list(rows))
+
+        await many(
+            "INSERT INTO index_people (id, person_id) VALUES (?, ?)",
+            [(i, person_id) for person_id, i in self._new_people.items()],
+        )
+        # New words go in with their count; known words' counts move by the batch's net change.
+        new_ids = set(self._new_terms.values())
+        await many(
+            "INSERT INTO index_terms (id, term, prefix, df) VALUES (?, ?, ?, ?)",
+            [(i, term, term[:_PREFIX_CHARS], self._df.get(i, 0)) for term, i in self._new_terms.items()],
+        )
+        await many(
+            "UPDATE index_terms SET df = df + ? WHERE id = ?",
+            [(delta, term) for term, delta in self._df.items() if delta and term not in new_ids],
+        )
+        await many(
+            "DELETE FROM index_postings WHERE term = ? AND person = ? AND doc = ?", self._removed_postings
+        )
+        await many("DELETE FROM index_docs WHERE id = ?", [(doc,) for doc in sorted(self._removed_docs)])
+        await many(_INSERT_DOC, list(self._docs.values()))
+        await many(
+            "INSERT INTO index_postings (term, person, doc, tf) VALUES (?, ?, ?, ?)",
+            [(*key, tf) for key, tf in self._added_postings.items()],
+        )
+        await many(
+            "INSERT INTO index_person_terms (term, person, docs, weight) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (term, person) DO UPDATE SET docs = index_person_terms.docs + excluded.docs, "
+            "weight = index_person_terms.weight + excluded.weight",
+            [
+                (term, person, int(docs), weight)
                 for (term, person), (docs, weight) in self._person_terms.items()
                 if docs or weight
-            ]
-            if rows:
-                await c.execute(upsert, rows)
-            emptied = [(term, person) for (term, person), (docs, _) in self._person_terms.items() if docs < 0]
-            if emptied:
-                await c.exec_driver_sql(
-                    _sql(c, "DELETE FROM index_person_terms WHERE term = ? AND person = ? AND docs <= 0"),
-                    emptied,
-                )
+            ],
+        )
+        await many(
+            "DELETE FROM index_person_terms WHERE term = ? AND person = ? AND docs <= 0",
+            [key for key, (docs, _) in self._person_terms.items() if docs < 0],
+        )
         if self._changes:
-            upsert = insert(st)
-            upsert = upsert.on_conflict_do_update(
-                index_elements=[st.c.name], set_={"value": st.c.value + upsert.excluded.value}
+            await many(
+                _ADD_STAT,
+                [("documents", self._documents), ("length", self._length), ("changes", self._changes)],
             )
-            await c.execute(
-                upsert,
-                [
-                    {"name": "documents", "value": self._documents},
-                    {"name": "length", "value": self._length},
-                    {"name": "changes", "value": self._changes},
-                ],
-            )
+
+
+_REINDEX_REPLIES = "UPDATE messages SET indexed = ? WHERE channel_id = ? AND reply_to_id = ? AND indexed = ?"
+_POSTINGS_KEY = "index_postings (term, person, doc)"
+_BEST_PEOPLE = (
+    "SELECT * FROM (SELECT term, person, weight FROM index_person_terms WHERE term = ? "
+    "ORDER BY weight DESC LIMIT ?) AS w{}"
+)
+_POSTINGS = (
+    "SELECT p.term, p.tf, d.id, d.channel_id, d.message_id, d.person, d.thread_id, d.team_id, d.created, "
+    "d.is_answer, d.reactions, d.length FROM index_postings p JOIN index_docs d ON d.id = p.doc "
+    "WHERE p.term IN ({}) AND p.person IN ({})"
+)
+_ADD_STAT = (
+    "INSERT INTO index_stats (name, value) VALUES (?, ?) "
+    "ON CONFLICT (name) DO UPDATE SET value = index_stats.value + excluded.value"
+)
+_DOC_COLUMNS = tuple(column.name for column in schema.index_docs.columns)
+_INSERT_DOC = (
+    f"INSERT INTO index_docs ({', '.join(_DOC_COLUMNS)}) VALUES ({', '.join('?' * len(_DOC_COLUMNS))})"
+)
+
+
+def _doc_row(doc: IndexedDoc, doc_id: int, person: int, terms: str) -> tuple[Any, ...]:
+    """An `index_docs` row, in `_DOC_COLUMNS` order."""
+    return (
+        doc_id,
+        doc.channel_id,
+        doc.message_id,
+        person,
+        doc.thread_id,
+        doc.team_id,
+        int(doc.created_at.timestamp()),
+        doc.is_answer,
+        doc.reactions,
+        doc.length,
+        terms,
+        doc.fingerprint,
+    )
 
 
 def _sql(connection: AsyncConnection, text: str) -> str:
@@ -526,54 +717,79 @@ async def _corpus(connection: AsyncConnection) -> Corpus:
     return Corpus(int(values.get("documents", 0)), int(values.get("length", 0)))
 
 
+async def _by_channel(
+    connection: AsyncConnection, statement: str, keys: Sequence[tuple[str, str]]
+) -> list[Any]:
+    """Rows of `statement` ("… WHERE channel_id = ? AND x IN ({})") for (channel, x) keys, a channel at a
+    time: a plain indexed lookup on both engines."""
+    by_channel: dict[str, list[str]] = defaultdict(list)
+    for channel, key in keys:
+        by_channel[channel].append(key)
+    rows: list[Any] = []
+    for channel, values in by_channel.items():
+        for chunk in _chunks(sorted(set(values))):
+            sql = _sql(connection, statement.format(", ".join("?" * len(chunk))))
+            rows.extend((await connection.exec_driver_sql(sql, (channel, *chunk))).all())
+    return rows
+
+
 async def _reactions(
     connection: AsyncConnection, keys: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], list[Reaction]]:
-    r = schema.reactions
     found: dict[tuple[str, str], list[Reaction]] = defaultdict(list)
-    for chunk in _chunks(keys, _CHUNK // 2):
-        result = await connection.execute(
-            sa.select(r.c.channel_id, r.c.message_id, r.c.user_id, r.c.reaction_type).where(
-                sa.tuple_(r.c.channel_id, r.c.message_id).in_(chunk)
-            )
-        )
-        for row in result:
-            found[(row.channel_id, row.message_id)].append(Reaction(row.user_id, row.reaction_type))
+    statement = (
+        "SELECT channel_id, message_id, user_id, reaction_type FROM reactions "
+        "WHERE channel_id = ? AND message_id IN ({})"
+    )
+    for channel, message, user, kind in await _by_channel(connection, statement, keys):
+        found[(channel, message)].append(Reaction(user, kind))
     return found
 
 
-async def _roots(connection: AsyncConnection, messages: Sequence[Message]) -> dict[tuple[str, str], Message]:
-    """The thread roots of the replies among `messages` (from the store: they may be in this batch too)."""
-    m = schema.messages
-    wanted = sorted({(msg.channel_id, msg.reply_to_id) for msg in messages if msg.reply_to_id})
-    roots: dict[tuple[str, str], Message] = {}
-    for chunk in _chunks(wanted, _CHUNK // 2):
-        result = await connection.execute(sa.select(m).where(sa.tuple_(m.c.channel_id, m.c.id).in_(chunk)))
-        for row in result:
-            roots[(row.channel_id, row.id)] = _message(row, ())
-    return roots
+async def _threads(connection: AsyncConnection, messages: Sequence[Message]) -> dict[tuple[str, str], Thread]:
+    """What the replies among `messages` take from their threads' first messages (from the store: a root
+    may be in this batch too)."""
+    wanted = [(msg.channel_id, msg.reply_to_id) for msg in messages if msg.reply_to_id]
+    statement = "SELECT channel_id, id, author_id, subject FROM messages WHERE channel_id = ? AND id IN ({})"
+    rows = await _by_channel(connection, statement, wanted)
+    return {(channel, root): Thread(author, subject) for channel, root, author, subject in rows}
 
 
 async def _old_docs(
     connection: AsyncConnection, keys: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], _OldDoc]:
-    d = schema.index_docs
-    found: dict[tuple[str, str], _OldDoc] = {}
-    for chunk in _chunks(keys, _CHUNK // 2):
-        result = await connection.execute(
-            sa.select(d).where(sa.tuple_(d.c.channel_id, d.c.message_id).in_(chunk))
+    statement = (
+        "SELECT id, channel_id, message_id, person, terms, length, reactions, fingerprint FROM index_docs "
+        "WHERE channel_id = ? AND message_id IN ({})"
+    )
+    return {
+        (channel, message): _OldDoc(doc, person, _parse_terms(terms), length, reactions, fingerprint)
+        for doc, channel, message, person, terms, length, reactions, fingerprint in await _by_channel(
+            connection, statement, keys
         )
-        for row in result:
-            found[(row.channel_id, row.message_id)] = _old_doc(row)
-    return found
+    }
 
 
-async def _mark_indexed(connection: AsyncConnection, keys: Sequence[tuple[str, str]]) -> None:
-    m = schema.messages
-    for chunk in _chunks(keys, _CHUNK // 2):
-        await connection.execute(
-            sa.update(m).where(sa.tuple_(m.c.channel_id, m.c.id).in_(chunk)).values(indexed=True)
-        )
+class _Ids:
+    """Words' and people's numbers in the index, remembered across batches once committed."""
+
+    _LIMIT = 1_000_000
+
+    def __init__(self) -> None:
+        self.terms: dict[str, int] = {}
+        self.people: dict[str, int] = {}
+
+    def remember(self, terms: Mapping[str, int], people: Mapping[str, int]) -> None:
+        if len(self.terms) + len(terms) > self._LIMIT:
+            self.terms.clear()
+        if len(self.people) + len(people) > self._LIMIT:
+            self.people.clear()
+        self.terms.update(terms)
+        self.people.update(people)
+
+
+async def _pairs(connection: AsyncConnection, sql: str, values: Sequence[Any]) -> dict[Any, Any]:
+    return {row[0]: row[1] for row in await connection.exec_driver_sql(_sql(connection, sql), tuple(values))}
 
 
 async def _term_names(connection: AsyncConnection, ids: Iterable[int]) -> dict[int, str]:

@@ -311,12 +311,12 @@ def _0010_expertise_index(op: Operations) -> None:
     op.create_index("ix_index_docs_person", "index_docs", ["person"])
     op.create_table(
         "index_postings",
-        sa.Column("term", sa.Integer, primary_key=True, autoincrement=False),
-        sa.Column("person", sa.Integer, primary_key=True, autoincrement=False),
-        sa.Column("doc", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("term", sa.Integer, nullable=False),
+        sa.Column("person", sa.Integer, nullable=False),
+        sa.Column("doc", sa.Integer, nullable=False),
         sa.Column("tf", sa.Integer, nullable=False),
-        sqlite_with_rowid=False,
     )
+    op.create_index("ix_index_postings_key", "index_postings", ["term", "person", "doc"], unique=True)
     op.create_table(
         "index_person_terms",
         sa.Column("term", sa.Integer, primary_key=True, autoincrement=False),

@@ -323,14 +323,16 @@ index_docs = sa.Table(
     sa.Index("ix_index_docs_person", "person"),
 )
 
+# No primary key but a unique index: a first build appends the postings and creates the index afterwards
+# (one sort instead of a random insert per posting).
 index_postings = sa.Table(
     "index_postings",
     metadata,
-    sa.Column("term", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("person", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("doc", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("term", sa.Integer, nullable=False),
+    sa.Column("person", sa.Integer, nullable=False),
+    sa.Column("doc", sa.Integer, nullable=False),
     sa.Column("tf", sa.Integer, nullable=False),
-    sqlite_with_rowid=False,
+    sa.Index("ix_index_postings_key", "term", "person", "doc", unique=True),
 )
 
 index_person_terms = sa.Table(

@@ -1147,10 +1147,13 @@ class Store:
         m = schema.messages
         found: dict[tuple[str, str], Message] = {}
         async with self._engine.connect() as connection:
-            for chunk in _chunks(sorted(set(keys)), _BATCH_ROWS):
-                rows = await connection.execute(
-                    sa.select(m).where(sa.tuple_(m.c.channel_id, m.c.id).in_(chunk), m.c.deleted_at.is_(None))
-                )
+            for chunk in _chunks(sorted(set(keys)), 100):
+                # An OR of primary keys: one indexed lookup each on both engines (SQLite plans a row-value IN
+                # as a scan).
+                condition = " OR ".join(f"(channel_id = :c{i} AND id = :m{i})" for i in range(len(chunk)))
+                values = {f"{kind}{i}": key[k] for i, key in enumerate(chunk) for k, kind in enumerate("cm")}
+                query = sa.select(m).where(sa.text(condition).bindparams(**values), m.c.deleted_at.is_(None))
+                rows = await connection.execute(query)
                 found.update(((row.channel_id, row.id), _message_from_row(row, ())) for row in rows)
         return found
 
