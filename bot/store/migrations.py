@@ -308,7 +308,7 @@ def _0010_expertise_index(op: Operations) -> None:
         sa.Column("fingerprint", sa.String(32), nullable=False),
         sa.UniqueConstraint("channel_id", "message_id", name="uq_index_docs_message"),
     )
-    op.create_index("ix_index_docs_person", "index_docs", ["person"])
+    op.create_index("ix_index_docs_person", "index_docs", ["person", "created"])
     op.create_table(
         "index_postings",
         sa.Column("term", sa.Integer, nullable=False),

@@ -320,7 +320,7 @@ index_docs = sa.Table(
     sa.Column("terms", sa.Text, nullable=False),  # "term id:count ...": what to take out when it changes
     sa.Column("fingerprint", sa.String(32), nullable=False),  # of what it was indexed from
     sa.UniqueConstraint("channel_id", "message_id", name="uq_index_docs_message"),
-    sa.Index("ix_index_docs_person", "person"),
+    sa.Index("ix_index_docs_person", "person", "created"),
 )
 
 # No primary key but a unique index: a first build appends the postings and creates the index afterwards
