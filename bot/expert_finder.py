@@ -247,8 +247,7 @@ class ExpertFinder:
         ][:_CANDIDATES]
         postings, docs = await index.postings(words, candidates)
         # Evidence only from messages the asker could read: public teams, and teams they are a member of.
-        access = await self._store.team_access(asker_id)
-        unseen = access.unseen({doc.team_id for doc in docs.values()})
+        unseen = (await self._store.team_access(asker_id)).all_unseen()
         scores = score_documents(plan, corpus, df, postings, docs, unseen)
         feedback = await self._feedback(scores, plan.query, corpus)
         if feedback:
@@ -267,6 +266,9 @@ class ExpertFinder:
             # Suggestions for this very topic are left out, so "Show more people" pages through the same
             # order even though the first page's people were just recorded as suggested.
             await self._store.suggestion_counts(since=now - LOAD_WINDOW, other_than=topic),
+            await index.activity(
+                [p for p in candidates if p in {d.author_id for d in docs.values()}], now, unseen
+            ),
         )
         chosen = ranked[offset : offset + limit]
         messages = await self._store.messages_by_key(

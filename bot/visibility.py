@@ -220,6 +220,10 @@ class TeamAccess:
         """Those of `team_ids` whose messages the viewer may not see."""
         return frozenset(team for team in team_ids if not self.may_see(team))
 
+    def all_unseen(self) -> frozenset[str]:
+        """Every team whose messages the viewer may not see (only teams the store knows of can be closed)."""
+        return self.unseen({*self.visibility, *self.with_members})
+
 
 def _department(person: Person) -> str:
     return " ".join((person.department or "").split()).casefold()

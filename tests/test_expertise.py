@@ -4,12 +4,13 @@ synonyms, rising people, load spreading, evidence."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
 from bot.expert_finder import ExpertFinder
-from bot.expertise import Contribution, ExpertMatch, is_rising
-from bot.model import Message, Person, Reaction
+from bot.expertise import Contribution, ExpertMatch, is_rising, newcomer_pace, still_around
+from bot.model import Message, Person, Reaction, Team, TeamMember
 from bot.store import Store
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -196,6 +197,83 @@ async def test_search_marks_the_person_rising_on_the_topic_and_not_the_long_time
     finder = await index_of(store, messages)
     rising = {match.person_id: match.rising for match in await search(finder, "DAX")}
     assert (rising["emma"], rising["tuula"]) == (True, False)
+
+
+# --- still around, and a newcomer's pace ----------------------------------------------------------------
+
+
+def test_still_around_halves_weekly_down_to_a_quarter() -> None:
+    assert still_around(NOW, NOW) == 1.0
+    assert still_around(NOW - timedelta(days=7), NOW) == 0.625
+    assert 0.25 < still_around(NOW - timedelta(days=365), NOW) < 0.2501
+    assert still_around(None, NOW) == 0.25
+
+
+async def test_of_two_alike_the_one_who_wrote_lately_goes_first(store: Store) -> None:
+    messages = answered(
+        "q1", "Terraform state lock stuck", "anna", "Run terraform force-unlock with the lock id."
+    )
+    messages += answered(
+        "q2", "Terraform state lock again", "bea", "Run terraform force-unlock with the lock id."
+    )
+    finder = await index_of(store, messages, hidden=("q1", "q2"))
+    assert await ranking(finder, "terraform lock") == ["anna", "bea"]  # a tie: by name
+    await store.upsert_messages([post("bea", "Lunch at noon today?", days_ago=1)])
+    await finder.catch_up()
+    assert await ranking(finder, "terraform lock") == ["bea", "anna"]
+
+
+async def test_writing_lately_in_a_team_the_asker_cannot_see_does_not_count(store: Store) -> None:
+    messages = answered(
+        "q1", "Terraform state lock stuck", "anna", "Run terraform force-unlock with the lock id."
+    )
+    messages += answered(
+        "q2", "Terraform state lock again", "bea", "Run terraform force-unlock with the lock id."
+    )
+    lately = replace(post("bea", "Board meeting notes", days_ago=1), team_id="board")
+    await store.upsert_teams([Team(id="board", display_name="Board", visibility="private")])
+    await store.add_team_members([TeamMember(team_id="board", person_id="bea")])
+    finder = await index_of(store, [*messages, lately], hidden=("q1", "q2"))
+    member = await finder.find("terraform lock", "terraform lock", "bea-colleague", 10)
+    assert [m.person_id for m in member.experts] == ["anna", "bea"], "the board's messages are not seen"
+    await store.add_team_members([TeamMember(team_id="board", person_id="chair")])
+    seen = await finder.find("terraform lock", "terraform lock", "chair", 10)
+    assert [m.person_id for m in seen.experts] == ["bea", "anna"]
+
+
+def test_a_newcomers_pace_counts_only_for_a_small_base() -> None:
+    assert newcomer_pace(answers=0, written_lately=0) == 1.0
+    assert newcomer_pace(answers=3, written_lately=4) > newcomer_pace(answers=3, written_lately=1) > 1.0
+    assert newcomer_pace(answers=4, written_lately=20) == 1.0
+
+
+async def test_of_two_alike_a_newcomer_writing_this_week_goes_first(store: Store) -> None:
+    def answers_on_terraform(person: str) -> list[Message]:
+        return [
+            message
+            for i in range(4)
+            for message in answered(f"t{i}{person}", f"Terraform drift {i}", person, "Plan shows it.", 30 + i)
+        ]
+
+    bicep = answered("q1", "Bicep module outputs", "aino", "Bicep outputs go in the outputs block.", 3)
+    bicep += answered("q2", "Bicep module outputs?", "veera", "Bicep outputs go in the outputs block.", 3)
+    askers = ("q1", "q2")
+    established = await index_of(
+        store, [*bicep, *answers_on_terraform("aino"), *answers_on_terraform("veera")], hidden=askers
+    )
+    assert await ranking(established, "bicep outputs") == ["aino", "veera"]  # a tie: by name
+
+
+async def test_a_newcomer_writing_this_week_goes_first(store: Store) -> None:
+    bicep = answered("q1", "Bicep module outputs", "aino", "Bicep outputs go in the outputs block.", 3)
+    bicep += answered("q2", "Bicep module outputs?", "veera", "Bicep outputs go in the outputs block.", 3)
+    earlier = [
+        message
+        for i in range(4)
+        for message in answered(f"t{i}", f"Terraform drift {i}", "aino", "Plan shows it.", 30 + i)
+    ]
+    newcomer = await index_of(store, [*bicep, *earlier], hidden=("q1", "q2"))
+    assert await ranking(newcomer, "bicep outputs") == ["veera", "aino"], "veera has answered once so far"
 
 
 # --- load and evidence ----------------------------------------------------------------------------------

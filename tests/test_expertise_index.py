@@ -286,7 +286,20 @@ async def index_state(store: Store) -> dict[str, Any]:
             for r in await connection.execute(sa.text("SELECT * FROM index_stats"))
             if r.name in ("documents", "length")
         }
-    return {"df": df, "docs": docs, "postings": postings, "person_terms": person_terms, "stats": stats}
+        answers = {
+            r.person_id: r.answers
+            for r in await connection.execute(
+                sa.text("SELECT person_id, answers FROM index_people WHERE answers <> 0")
+            )
+        }
+    return {
+        "df": df,
+        "docs": docs,
+        "postings": postings,
+        "person_terms": person_terms,
+        "stats": stats,
+        "answers": answers,
+    }
 
 
 async def fresh_index_state(store: Store, messages: list[Message]) -> dict[str, Any]:

@@ -25,6 +25,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.expertise import (
+    IDLE_HORIZON_DAYS,
+    PACE_DAYS,
+    Activity,
     Corpus,
     Doc,
     IndexedDoc,
@@ -50,6 +53,7 @@ class _OldDoc:
     length: int
     reactions: int
     fingerprint: str
+    is_answer: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +280,11 @@ class ExpertiseIndexStore:
                 "(SELECT term, count(*) AS df FROM index_postings GROUP BY term) AS counted "
                 "WHERE index_terms.id = counted.term"
             )
+            await run(
+                "UPDATE index_people SET answers = counted.answers FROM (SELECT person, count(*) AS answers "
+                "FROM index_docs WHERE is_answer GROUP BY person) AS counted "
+                "WHERE index_people.id = counted.person"
+            )
             totals = (await run("SELECT count(*), coalesce(sum(length), 0) FROM index_docs")).one()
             await run(
                 _sql(connection, "UPDATE index_stats SET value = ? WHERE name = ?"),
@@ -461,6 +470,47 @@ class ExpertiseIndexStore:
                         )
         return dict(postings), docs
 
+    async def activity(
+        self, people: Sequence[str], now: datetime, unseen_teams: frozenset[str]
+    ) -> dict[str, Activity]:
+        """How lately each of `people` wrote, up to `now` and outside `unseen_teams` (their answers so far
+        count every team: it only tells whether they are new to answering). Reads only the last
+        IDLE_HORIZON_DAYS of their messages, by the (person, created) index."""
+        found: dict[str, Activity] = {}
+        if not people:
+            return found
+        until = int(now.timestamp())
+        since = until - IDLE_HORIZON_DAYS * 86400
+        pace = until - PACE_DAYS * 86400
+        async with self._engine.connect() as connection:
+            persons = await self._person_ids(connection, people)
+            by_number = {i: person for person, i in persons.items()}
+            for chunk in _chunks(sorted(by_number), 400):
+                unseen = sorted(unseen_teams)
+                sql = (
+                    "SELECT d.person, max(d.created), sum(CASE WHEN d.created >= ? THEN 1 ELSE 0 END) "
+                    "FROM index_docs d "
+                    f"WHERE d.person IN ({', '.join('?' * len(chunk))}) AND d.created > ? AND d.created <= ? "
+                    + (f"AND d.team_id NOT IN ({', '.join('?' * len(unseen))}) " if unseen else "")
+                    + "GROUP BY d.person"
+                )
+                lately = {
+                    person: (last, count)
+                    for person, last, count in await connection.exec_driver_sql(
+                        _sql(connection, sql), (pace, *chunk, since, until, *unseen)
+                    )
+                }
+                sql = f"SELECT id, answers FROM index_people WHERE id IN ({', '.join('?' * len(chunk))})"
+                answers = await _pairs(connection, sql, chunk)
+                for number in chunk:
+                    last, count = lately.get(number, (None, 0))
+                    found[by_number[number]] = Activity(
+                        None if last is None else datetime.fromtimestamp(last, UTC),
+                        int(answers.get(number, 0)),
+                        int(count or 0),
+                    )
+        return found
+
     async def _term_ids(self, connection: AsyncConnection, words: Iterable[str]) -> dict[str, int]:
         """The numbers of the indexed ones of `words` (remembered: a word's number never changes)."""
         known = self._ids.terms
@@ -541,6 +591,7 @@ class _Writer:
         self._documents = 0
         self._length = 0
         self._changes = 0  # messages added or taken out: when enough have, synonyms are learned again
+        self._answers: dict[int, int] = defaultdict(int)  # change in each person's answers
 
     async def load_ids(self, docs: Sequence[IndexedDoc | None]) -> None:
         """Number the batch's words and people (new ones after the highest number in use)."""
@@ -593,6 +644,7 @@ class _Writer:
         self._documents -= 1
         self._length -= old.length
         self._changes += 1
+        self._answers[old.person] -= old.is_answer
 
     def add(self, doc: IndexedDoc, doc_id: int | None) -> None:
         if doc_id is None:
@@ -612,6 +664,7 @@ class _Writer:
         self._documents += 1
         self._length += doc.length
         self._changes += 1
+        self._answers[person] += doc.is_answer
 
     async def flush(self) -> None:
         """Write the batch: plain tuples through the driver's executemany (SQLAlchemy's per-row work would
@@ -635,6 +688,10 @@ class _Writer:
         await many(
             "UPDATE index_terms SET df = df + ? WHERE id = ?",
             [(delta, term) for term, delta in self._df.items() if delta and term not in new_ids],
+        )
+        await many(
+            "UPDATE index_people SET answers = answers + ? WHERE id = ?",
+            [(delta, person) for person, delta in self._answers.items() if delta],
         )
         await many(
             "DELETE FROM index_postings WHERE term = ? AND person = ? AND doc = ?", self._removed_postings
@@ -761,14 +818,15 @@ async def _old_docs(
     connection: AsyncConnection, keys: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], _OldDoc]:
     statement = (
-        "SELECT id, channel_id, message_id, person, terms, length, reactions, fingerprint FROM index_docs "
-        "WHERE channel_id = ? AND message_id IN ({})"
+        "SELECT id, channel_id, message_id, person, terms, length, reactions, fingerprint, is_answer "
+        "FROM index_docs WHERE channel_id = ? AND message_id IN ({})"
     )
+    rows = await _by_channel(connection, statement, keys)
     return {
-        (channel, message): _OldDoc(doc, person, _parse_terms(terms), length, reactions, fingerprint)
-        for doc, channel, message, person, terms, length, reactions, fingerprint in await _by_channel(
-            connection, statement, keys
+        (channel, message): _OldDoc(
+            doc, person, _parse_terms(terms), length, reactions, fingerprint, bool(answer)
         )
+        for doc, channel, message, person, terms, length, reactions, fingerprint, answer in rows
     }
 
 
@@ -804,7 +862,15 @@ async def _term_names(connection: AsyncConnection, ids: Iterable[int]) -> dict[i
 
 
 def _old_doc(row: Any) -> _OldDoc:
-    return _OldDoc(row.id, row.person, _parse_terms(row.terms), row.length, row.reactions, row.fingerprint)
+    return _OldDoc(
+        row.id,
+        row.person,
+        _parse_terms(row.terms),
+        row.length,
+        row.reactions,
+        row.fingerprint,
+        bool(row.is_answer),
+    )
 
 
 def _parse_terms(text: str) -> list[tuple[int, int]]:

@@ -291,6 +291,7 @@ def _0010_expertise_index(op: Operations) -> None:
         "index_people",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
         sa.Column("person_id", sa.String(64), nullable=False, unique=True),
+        sa.Column("answers", sa.Integer, nullable=False, server_default="0"),
     )
     op.create_table(
         "index_docs",

@@ -302,6 +302,7 @@ index_people = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("person_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("answers", sa.Integer, nullable=False, server_default="0"),  # replies in others' threads
 )
 
 index_docs = sa.Table(
