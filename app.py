@@ -159,6 +159,9 @@ async def _import(services: Services, file: str, as_json: bool) -> int:
 
 async def _stats(services: Services, as_json: bool) -> int:
     stats = await services.store.stats()
+    index = services.store.expertise
+    indexed = (await index.corpus()).documents
+    waiting = await index.pending()
     body = {
         "people": stats.people,
         "teams": stats.teams,
@@ -167,6 +170,7 @@ async def _stats(services: Services, as_json: bool) -> int:
         "reactions": stats.reactions,
         "conversations": stats.conversations,
         "database": services.store.engine_name,
+        "index": {"messages": indexed, "waiting": waiting, "building": await index.building()},
         "sync": [
             {
                 "team": s.team,
@@ -190,7 +194,7 @@ async def _stats(services: Services, as_json: bool) -> int:
         _print(
             f"{stats.people} people, {stats.teams} teams, {stats.channels} channels, "
             f"{stats.roots} posts, {stats.replies} replies ({stats.deleted} deleted), "
-            f"{stats.reactions} reactions"
+            f"{stats.reactions} reactions; {indexed} messages in the expertise index, {waiting} waiting"
         )
     return 0
 

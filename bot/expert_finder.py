@@ -50,8 +50,8 @@ _BATCH = 500  # messages per indexing transaction
 _BULK_MIN = 10_000  # an empty index with this many messages waiting is built in bulk (`build`)
 # Candidates: the people with the highest bound for each of the query's words, and of those the best by
 # their summed bound are scored in full (SE MRR 0.369 with 50, 0.371 with 200, 0.372 with 5,000; see docs).
-_PER_WORD = 100
-_CANDIDATES = 100
+_PER_WORD = 300
+_CANDIDATES = 300
 # Learned synonyms are learned again when this share of the index changed since (or after a day), from
 # the most recent messages: set phrases recur, and the whole history would not fit in memory at scale.
 _RELEARN_SHARE = 0.1
