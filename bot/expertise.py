@@ -607,6 +607,16 @@ def candidate_bounds(
     return dict(bounds)
 
 
+def choose_candidates(
+    ranked: Sequence[str], answers: Mapping[str, int], limit: int, newcomers: int
+) -> list[str]:
+    """The people a query scores in full: the `limit` first of `ranked` (by bound), and the `newcomers` first
+    after them with at most three answers so far (`answers`), whom `newcomer_pace` may lift above others."""
+    chosen = list(ranked[:limit])
+    chosen += [p for p in ranked[limit:] if answers.get(p, 0) <= _NEWCOMER_MAX_ANSWERS][:newcomers]
+    return chosen
+
+
 # --- scoring the candidates' messages ----------------------------------------------------------------------
 
 Postings = Mapping[str, Mapping[int, int]]  # word → message id in the index → times

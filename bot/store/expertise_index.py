@@ -511,6 +511,18 @@ class ExpertiseIndexStore:
                     )
         return found
 
+    async def answers_of(self, people: Sequence[str]) -> dict[str, int]:
+        """Each of `people`'s answers so far (replies in other people's threads, every team)."""
+        found: dict[str, int] = {}
+        async with self._engine.connect() as connection:
+            persons = await self._person_ids(connection, people)
+            by_number = {i: person for person, i in persons.items()}
+            for chunk in _chunks(sorted(by_number)):
+                sql = f"SELECT id, answers FROM index_people WHERE id IN ({', '.join('?' * len(chunk))})"
+                for number, answers in (await _pairs(connection, sql, chunk)).items():
+                    found[by_number[number]] = int(answers)
+        return found
+
     async def _term_ids(self, connection: AsyncConnection, words: Iterable[str]) -> dict[str, int]:
         """The numbers of the indexed ones of `words` (remembered: a word's number never changes)."""
         known = self._ids.terms
