@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 import orjson
 
-from bot.model import Channel, Message, Person, Reaction, Team, TeamMember
+from bot.model import Channel, Message, MessageFields, Person, Reaction, Team, TeamMember
 from bot.store import Store
 from bot.store.message_rows import MessageRowEncoder, MessageRows
 from bot.text import html_to_text
@@ -103,11 +103,7 @@ def parse_graph_object(obj: Mapping[str, Any]) -> list[ParsedObject]:
             )
         ]
     if kind == "chatMessage":
-        root = parse_chat_message(obj)
-        parsed: list[ParsedObject] = [root]
-        for reply in obj.get("replies") or ():
-            parsed.append(parse_chat_message(reply, default_channel=(root.team_id, root.channel_id)))
-        return parsed
+        return [Message(*fields) for fields in read_thread(obj)]
     raise GraphObjectError(f"unsupported @odata.type {obj.get('@odata.type')!r}")
 
 
@@ -146,6 +142,22 @@ def parse_team_member(obj: Mapping[str, Any]) -> TeamMember:
 
 def parse_chat_message(obj: Mapping[str, Any], default_channel: tuple[str, str] | None = None) -> Message:
     """A Graph channel `chatMessage` as a Message; refuses chat (non-channel) messages."""
+    return Message(*read_chat_message(obj, default_channel))
+
+
+def read_thread(obj: Mapping[str, Any]) -> list[MessageFields]:
+    """A root `chatMessage` and the replies inlined with `$expand=replies`, which take its channel."""
+    root = read_chat_message(obj)
+    thread = [root]
+    for reply in obj.get("replies") or ():
+        thread.append(read_chat_message(reply, default_channel=(root.team_id, root.channel_id)))
+    return thread
+
+
+def read_chat_message(
+    obj: Mapping[str, Any], default_channel: tuple[str, str] | None = None
+) -> MessageFields:
+    """`parse_chat_message`'s fields, without building the Message (Graph sync only encodes them)."""
     message_id = _required(obj, "id")
     identity = obj.get("channelIdentity") or {}
     team_id, channel_id = identity.get("teamId"), identity.get("channelId")
@@ -159,7 +171,7 @@ def parse_chat_message(obj: Mapping[str, Any], default_channel: tuple[str, str] 
     body = obj.get("body") or {}
     content = body.get("content") or ""
     text = html_to_text(content) if (body.get("contentType") or "text").lower() == "html" else content.strip()
-    return Message(
+    return MessageFields(
         id=message_id,
         team_id=team_id,
         channel_id=channel_id,
@@ -221,7 +233,7 @@ def parse_message_page(
         raise json.JSONDecodeError("not a JSON object", "", 0)
     values = document.get("value")
     items = [item for item in values if isinstance(item, dict)] if isinstance(values, list) else []
-    messages: list[Message] = []
+    messages: list[MessageFields] = []
     count = 0
     links: list[tuple[int, str]] = []
     for index, item in enumerate(items):
@@ -255,9 +267,12 @@ def _json_loads(body: bytes) -> Any:
         return json.loads(body)
 
 
-def _messages_in(obj: Mapping[str, Any]) -> list[Message]:
+def _messages_in(obj: Mapping[str, Any]) -> list[MessageFields]:
+    """What `parse_graph_object` makes of `obj` that is a message (one malformed one drops its thread)."""
+    if _kind(obj) != "chatMessage":
+        return []  # parse_graph_object would refuse it or make something else of it
     try:
-        return [o for o in parse_graph_object(obj) if isinstance(o, Message)]
+        return read_thread(obj)
     except (GraphObjectError, KeyError, TypeError, ValueError, AttributeError):
         return []
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Language = Literal["en", "fi"]
 
@@ -96,6 +96,29 @@ class Message:
             and self.author_id is not None
             and self.deleted_at is None
         )
+
+
+# Graph sync reads hundreds of thousands of messages only to encode them as rows, and a frozen dataclass costs
+# four times as much to build as a named tuple.
+class MessageFields(NamedTuple):
+    """A `Message`'s fields, in the same order (`Message(*fields)`), as a named tuple."""
+
+    id: str
+    team_id: str
+    channel_id: str
+    reply_to_id: str | None
+    author_id: str | None
+    author_name: str | None
+    created_at: datetime
+    last_modified_at: datetime | None
+    deleted_at: datetime | None
+    subject: str | None
+    text: str
+    web_url: str | None
+    message_type: str
+    from_application: bool
+    mentions: tuple[str, ...]
+    reactions: tuple[Reaction, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import io
 import json
 from pathlib import Path
@@ -9,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bot.demo import generate_demo_tenant
 from bot.graph_import import (
     GraphObjectError,
     import_file,
@@ -16,9 +19,9 @@ from bot.graph_import import (
     parse_graph_object,
     parse_message_page,
 )
-from bot.model import Message, Person
+from bot.model import Message, MessageFields, Person
 from bot.store import Store
-from bot.store.message_rows import MESSAGE_COLUMNS, MessageRowEncoder
+from bot.store.message_rows import MESSAGE_COLUMNS, MessageRowEncoder, MessageRows
 from tests.conftest import shared_path
 from tests.graph_objects import ANNA, CAROL, CHANNEL, chat_message, small_tenant
 
@@ -125,3 +128,58 @@ def test_a_page_with_half_an_emoji_parses_as_json_reads_it() -> None:
 def test_a_page_that_is_not_json_raises_json_decode_error() -> None:
     with pytest.raises(json.JSONDecodeError):
         parse_message_page(b'{"value": [', MessageRowEncoder("sqlite", None))
+
+
+def _encoded_as_imported(items: list[dict[str, Any]], encoder: MessageRowEncoder) -> MessageRows:
+    """What the importer's way gives for a page's items: `parse_graph_object`, Messages, `encode`."""
+    messages: list[Message] = []
+    for item in items:
+        try:
+            messages.extend(o for o in parse_graph_object(item) if isinstance(o, Message))
+        except (GraphObjectError, KeyError, TypeError, ValueError, AttributeError):
+            continue  # the importer reports it; a page leaves it out
+    return encoder.encode(messages)
+
+
+@functools.cache
+def _demo_messages() -> list[dict[str, Any]]:
+    return [o for o in generate_demo_tenant(7) if o["@odata.type"].endswith("chatMessage")]
+
+
+def _odd_items() -> list[dict[str, Any]]:
+    thread = {**chat_message(10, ANNA, "<p>root &amp; <at id='0'>Carol</at></p>"), "replies": []}
+    thread["replies"] = [chat_message(11, CAROL, "<p>a</p><p>b&#x200b;</p>", reply_to=10)]
+    broken_reply = {**chat_message(20, ANNA, "<p>kept out</p>"), "replies": [{"body": {}}]}
+    naive = {**chat_message(30, ANNA, "<p>naive</p>"), "createdDateTime": "2026-11-01T10:00:00"}
+    no_channel = {k: v for k, v in chat_message(40, ANNA, "<p>chat</p>").items() if k != "channelIdentity"}
+    application = {**chat_message(50, ANNA, "plain"), "from": {"application": {"displayName": "Bot"}}}
+    untyped = {k: v for k, v in chat_message(60, CAROL, "<p>no type</p>").items() if k != "@odata.type"}
+    text_body = {**chat_message(70, CAROL, ""), "body": {"contentType": "text", "content": "  plain\x00 \n"}}
+    return [
+        thread,
+        broken_reply,
+        naive,
+        no_channel,
+        application,
+        untyped,
+        text_body,
+        chat_message(80, ANNA, "<p>gone</p>", reactions=[CAROL[0]], deleted=True),
+        chat_message(90, ANNA, "<p>first</p>", reactions=[CAROL[0], CAROL[0]]),
+        chat_message(90, ANNA, "<p>edited</p>", reactions=[ANNA[0]]),
+        {"@odata.type": "#microsoft.graph.user", "id": "u", "displayName": "U"},
+        {"@odata.type": "#microsoft.graph.team", "id": "t"},
+    ]
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_a_pages_rows_are_what_the_importer_encodes(engine: str) -> None:
+    # Pages skip the Message dataclass (read_chat_message's named tuples): the rows must not differ.
+    demo = _demo_messages()
+    encoder = MessageRowEncoder(engine, None)
+    for items in (demo[:2000], demo[2000:4000], _odd_items()):
+        page = parse_message_page(json.dumps({"value": items}).encode(), encoder)
+        assert page.rows == _encoded_as_imported(items, encoder)
+
+
+def test_message_fields_are_a_messages_fields() -> None:
+    assert MessageFields._fields == tuple(field.name for field in dataclasses.fields(Message))

@@ -22,7 +22,7 @@ from sqlalchemy.dialects.sqlite import aiosqlite
 from sqlalchemy.engine import Dialect
 
 from bot.erasure import StopList
-from bot.model import ChannelSync, Message, Reaction
+from bot.model import ChannelSync, Message, MessageFields, Reaction
 from bot.store import schema
 
 MESSAGE_COLUMNS = tuple(column.name for column in schema.messages.columns)
@@ -86,7 +86,7 @@ class MessageRowEncoder:
         self.engine_name = engine_name
         self.stop_list = stop_list
 
-    def encode(self, messages: Iterable[Message]) -> MessageRows:
+    def encode(self, messages: Iterable[Message | MessageFields]) -> MessageRows:
         """Rows for `messages`; a message twice in one batch (a page overlap, an edit): the last wins."""
         stop_list = self.stop_list if self.stop_list is not None and len(self.stop_list) else None
         message_values = _bind(_processors(self.engine_name, "messages"))
@@ -201,7 +201,7 @@ def _bind(processors: tuple[Processor | None, ...]) -> Callable[[tuple[Any, ...]
     return bind
 
 
-def _message_values(message: Message, mentions: Iterable[str]) -> tuple[Any, ...]:
+def _message_values(message: Message | MessageFields, mentions: Iterable[str]) -> tuple[Any, ...]:
     deleted = message.deleted_at is not None
     # In MESSAGE_COLUMNS order. A deleted message keeps its place in the thread but nothing of what it said.
     return (
