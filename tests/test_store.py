@@ -271,6 +271,23 @@ async def test_text_with_nul_characters_is_stored_on_both_engines(store: Store) 
     assert await store.show_topic("alice", "ter\x00raform")
 
 
+async def test_half_an_emoji_is_stored_without_losing_the_page(store: Store) -> None:
+    # Regression: a lone surrogate (half an emoji, as a Graph page or a live message can carry) made both
+    # drivers refuse the whole page's write.
+    half = "\ud83d"
+    await store.upsert_people([Person(id="alice", display_name=f"Alice {half}")])
+    await store.upsert_messages(
+        [message("1", text=f"kubernetes {half} upgrade", subject=f"S{half}"), message("2", text="fine")]
+    )
+    stored = {m.id: m async for m in store.iter_messages()}
+    assert (stored["1"].text, stored["1"].subject, stored["2"].text) == (
+        "kubernetes \ufffd upgrade",
+        "S\ufffd",
+        "fine",
+    )
+    assert (await store.people())["alice"].display_name == "Alice \ufffd"
+
+
 async def test_suggestion_counts_count_each_person_since_a_date_leaving_out_one_topic(store: Store) -> None:
     await store.record_suggestions(["alice", "bob"], "helm", T0 - timedelta(days=10))
     await store.record_suggestions(["alice"], "helm", T0 - timedelta(days=2))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -186,13 +187,31 @@ def _sqlite_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(" ", "microseconds")[:26]
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """`text` as both engines can store it, alike.
+
+    Teams delivers whatever a person typed (found by the endpoint fuzz test and a Graph page with half an
+    emoji): PostgreSQL text can't hold NUL, so NULs are dropped; neither driver encodes a lone surrogate, so
+    each becomes U+FFFD (the page's other messages would be lost with it otherwise).
+    """
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = _LONE_SURROGATE.sub("\ufffd", text)
+    return text
+
+
 def _bind(processors: tuple[Processor | None, ...]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
     active = [(index, process) for index, process in enumerate(processors) if process is not None]
 
     def bind(values: tuple[Any, ...]) -> tuple[Any, ...]:
-        # PostgreSQL text can't hold NUL, and Teams delivers whatever a person typed (found by the endpoint
-        # fuzz test): NUL characters are dropped on both engines, so both store the same text.
-        row = [v.replace("\x00", "") if isinstance(v, str) and "\x00" in v else v for v in values]
+        row = [storable(v) if isinstance(v, str) else v for v in values]
         for index, process in active:
             if row[index] is not None:
                 row[index] = process(row[index])

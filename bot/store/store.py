@@ -38,6 +38,7 @@ from bot.store.message_rows import (
     channel_sync_values,
     merge_message_rows,
     message_statements,
+    storable,
 )
 from bot.store.migrations import apply_migrations
 from bot.visibility import PersonVisibility, TeamAccess
@@ -1447,11 +1448,8 @@ def _topic_key(topic: str) -> str:
 
 
 def _without_nul(row: dict[str, Any]) -> dict[str, Any]:
-    """The row with NUL characters removed from its text: PostgreSQL text can't hold them (SQLite can).
-
-    Teams delivers whatever a person typed, control characters included (found by the endpoint fuzz test).
-    """
-    return {key: value.replace("\x00", "") if isinstance(value, str) else value for key, value in row.items()}
+    """The row's text as both engines store it (`storable`: no NUL, no lone surrogate)."""
+    return {key: storable(value) if isinstance(value, str) else value for key, value in row.items()}
 
 
 def _safe_url(url: str) -> str:
