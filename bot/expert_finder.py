@@ -42,7 +42,7 @@ from bot.expertise import (
 from bot.model import Person
 from bot.store import Store
 from bot.text import terms
-from bot.visibility import VisibilityDefault, VisibilityPolicy
+from bot.visibility import TeamAccess, VisibilityDefault, VisibilityPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +102,8 @@ class ExpertFinder:
         self._synonyms = Synonyms()
         self._synonyms_learned: datetime | None = None
         self._directory_version: tuple[object, ...] | None = None
+        self._teams: TeamAccess | None = None
+        self._team_writes = -1
         self._checked_at = float("-inf")
         self._lock = asyncio.Lock()
         self._indexing = asyncio.Lock()
@@ -174,6 +176,9 @@ class ExpertFinder:
             taken = 0 if self._indexing.locked() and not force else await self.catch_up(learn=learn)
             if force or self._synonyms_learned is None:
                 self._synonyms, self._synonyms_learned = await self._store.expertise.synonyms()
+            # Teams' visibility and which have members recorded, reread with the rest (every 10 s at most, and
+            # after this process wrote to them): a query then reads only the asker's own memberships.
+            await self._read_teams()
             version = await self._store.directory_version()
             if force or version != self._directory_version:
                 self._people = await self._store.people()
@@ -253,7 +258,9 @@ class ExpertFinder:
         candidates = choose_candidates(allowed, answers, _CANDIDATES, _NEWCOMERS)
         postings, docs = await index.postings(words, candidates)
         # Evidence only from messages the asker could read: public teams, and teams they are a member of.
-        unseen = (await self._store.team_access(asker_id)).all_unseen()
+        if self._teams is None or self._team_writes != self._store.team_writes:
+            await self._read_teams()
+        unseen = (await self._store.team_access(asker_id, self._teams)).all_unseen()
         scores = score_documents(plan, corpus, df, postings, docs, unseen)
         feedback = await self._feedback(scores, plan.query, corpus)
         if feedback:
@@ -287,6 +294,10 @@ class ExpertFinder:
         return ExpertAnswer(
             query=query, topic=topic, terms=query_terms, experts=matches, offset=offset, total=len(ranked)
         )
+
+    async def _read_teams(self) -> None:
+        self._team_writes = self._store.team_writes
+        self._teams = await self._store.team_access(None)
 
     async def _feedback(self, scores: dict[int, float], query: tuple[str, ...], corpus: Corpus) -> list[str]:
         top = feedback_documents(scores)

@@ -115,6 +115,9 @@ class Store:
         self._message_writes = asyncio.Lock() if engine.dialect.name == "sqlite" else None
         self._queued_writes: list[_QueuedWrite] = []
         self.expertise = ExpertiseIndexStore(engine, self._message_writes)
+        # Counts this process's writes to teams and memberships: a reader holding the teams' visibility
+        # (ExpertFinder) rereads it at once after one (other processes' within its 10 s recheck).
+        self.team_writes = 0
 
     async def load_stop_list(self, key: bytes) -> StopList:
         """Read the erased people's hashes; from now on nothing about them is stored again."""
@@ -185,6 +188,7 @@ class Store:
 
     async def upsert_teams(self, teams: Iterable[Team]) -> int:
         """Insert or update teams by group id; a team that comes without `visibility` keeps the one held."""
+        self.team_writes += 1
         batch = list(teams)
         told = [_team_row(t) | {"visibility": t.visibility} for t in batch if t.visibility is not None]
         untold = [_team_row(t) for t in batch if t.visibility is None]
@@ -195,6 +199,7 @@ class Store:
 
     async def add_team_members(self, members: Iterable[TeamMember]) -> int:
         """Record memberships (kept if already held); erased people are never recorded again."""
+        self.team_writes += 1
         now = datetime.now(UTC)
         rows = [
             {"team_id": m.team_id, "person_id": m.person_id, "updated_at": now}
@@ -207,6 +212,7 @@ class Store:
 
     async def remove_team_members(self, members: Iterable[TeamMember]) -> int:
         """Forget memberships (someone left a team); return how many were held."""
+        self.team_writes += 1
         t = schema.team_members
         removed = 0
         async with self._engine.begin() as connection:
@@ -219,6 +225,7 @@ class Store:
 
     async def replace_team_members(self, team_id: str, person_ids: Iterable[str]) -> int:
         """Make a team's recorded members exactly these (a full listing from Graph); return how many."""
+        self.team_writes += 1
         now = datetime.now(UTC)
         wanted = sorted({p for p in person_ids if not self._blocked(p)})
         t = schema.team_members
@@ -235,17 +242,26 @@ class Store:
                 await connection.execute(self._insert(t).on_conflict_do_nothing(), rows)
         return len(wanted)
 
-    async def team_access(self, viewer_id: str | None) -> TeamAccess:
-        """What decides which teams' messages `viewer_id` may see: visibilities and memberships, as held."""
-        teams, members = schema.teams, schema.team_members
+    async def team_access(self, viewer_id: str | None, teams: TeamAccess | None = None) -> TeamAccess:
+        """What decides which teams' messages `viewer_id` may see: visibilities and memberships, as held.
+
+        `teams` (from an earlier call) reuses its visibilities and which teams have members recorded, so a
+        query reads only the viewer's own memberships.
+        """
+        members = schema.team_members
         async with self._engine.connect() as connection:
-            visibility = {
-                row.id: row.visibility
-                for row in await connection.execute(sa.select(teams.c.id, teams.c.visibility))
-            }
-            with_members = frozenset(
-                row.team_id for row in await connection.execute(sa.select(members.c.team_id).distinct())
-            )
+            if teams is None:
+                visibility = {
+                    row.id: row.visibility
+                    for row in await connection.execute(
+                        sa.select(schema.teams.c.id, schema.teams.c.visibility)
+                    )
+                }
+                with_members = frozenset(
+                    row.team_id for row in await connection.execute(sa.select(members.c.team_id).distinct())
+                )
+            else:
+                visibility, with_members = dict(teams.visibility), teams.with_members
             member_of: frozenset[str] = frozenset()
             if viewer_id:
                 member_of = frozenset(
@@ -401,6 +417,7 @@ class Store:
                 await connection.execute(sa.select(m.c.channel_id, m.c.id).where(m.c.author_id == person_id))
             ).all()
             await self.expertise.remove_person(connection, person_id)
+            self.team_writes += 1  # their memberships go too
             # Colleagues' messages they reacted to are indexed again without their reaction.
             reacted = sa.select(r.c.channel_id, r.c.message_id).where(r.c.user_id == person_id)
             await connection.execute(
