@@ -28,6 +28,7 @@ from bot.language import choose_language
 from bot.manifest_package import MANIFEST_COMMANDS
 from bot.model import Language
 from bot.nudger import Nudger
+from bot.presence import Availability, PresenceLookup
 from bot.store import Store
 from bot.summaries import SummaryRefused
 from bot.team_summaries import TeamSummaries
@@ -86,8 +87,10 @@ class Assistant:
         default_language: Language,
         clock: Callable[[], datetime],
         nudger: Nudger | None = None,
+        presence: PresenceLookup | None = None,
     ) -> None:
         self._clock = clock
+        self._presence = presence  # None: no presence source (the demo), cards show no availability
         self._store = store
         self._finder = finder
         # Without one given, nudges follow NUDGES_DEFAULT's default (on); the composition root passes its own.
@@ -286,12 +289,15 @@ class Assistant:
 
     async def _answer(self, answer: ExpertAnswer, language: Language) -> Reply:
         # Kept so a person can see where they were suggested ("what do you know about me"); not who asked.
-        await self._store.record_suggestions(
-            [e.person_id for e in answer.experts], answer.topic, self._clock()
-        )
-        return self._expert_reply(answer, language)
+        people = [e.person_id for e in answer.experts]
+        await self._store.record_suggestions(people, answer.topic, self._clock())
+        # Within its short budget, and never an error: the card goes out without availability instead.
+        availability = await self._presence.availability(people) if self._presence and people else None
+        return self._expert_reply(answer, language, availability)
 
-    def _expert_reply(self, answer: ExpertAnswer, language: Language) -> Reply:
+    def _expert_reply(
+        self, answer: ExpertAnswer, language: Language, availability: Mapping[str, Availability] | None
+    ) -> Reply:
         card = build_expert_card(
             answer.query,
             answer.topic,
@@ -299,6 +305,7 @@ class Assistant:
             language,
             offset=answer.offset,
             has_more=answer.has_more,
+            availability=availability,
         )
         return Reply(card=card)
 

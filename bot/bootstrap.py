@@ -15,16 +15,24 @@ from datetime import UTC, datetime, timedelta
 from bot.assistant import Assistant
 from bot.demo import write_demo_tenant
 from bot.expert_finder import ExpertFinder
-from bot.graph.client import connect
+from bot.graph.client import GraphConnection, connect
+from bot.graph.presence import GraphPresence
 from bot.graph.sync import GraphSync, Progress, SyncOptions
 from bot.graph_import import ImportReport, import_file
 from bot.nudger import Nudger
-from bot.ratelimit import RateLimiter
+from bot.presence import PresenceLookup
+from bot.ratelimit import RateLimiter, RetryPolicy
 from bot.settings import Settings
 from bot.store import Store
 from bot.team_summaries import TeamSummaries
 
 logger = logging.getLogger(__name__)
+
+# Presence has its own Graph limit (1,500 requests in 30 s per app and tenant, PLATFORM.md A.8), so its
+# connection has its own limiter; one retry at most, as an answer waits for it only PRESENCE_BUDGET_SECONDS.
+PRESENCE_MAX_RPS = 40
+PRESENCE_RETRY = RetryPolicy(max_attempts=2, base_delay_seconds=0.2, max_delay_seconds=1.0)
+PRESENCE_TIMEOUT_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -61,8 +69,9 @@ def utc_now() -> datetime:
 
 @asynccontextmanager
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
-    """Open the store and build the finder and assistant; close the store on the way out."""
+    """Open the store and build the finder and assistant; close the store (and Graph) on the way out."""
     store = await Store.open(settings.database_url)
+    presence_connection: GraphConnection | None = None
     try:
         await store.load_stop_list(await asyncio.to_thread(secret_key, settings))
         finder = ExpertFinder(store, clock=utc_now, visibility_default=settings.visibility_default)
@@ -75,6 +84,15 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             clock=utc_now,
             visibility_default=settings.visibility_default,
         )
+        presence = None
+        if settings.graph_configured and settings.presence_budget_seconds > 0:
+            limiter = RateLimiter(global_rps=PRESENCE_MAX_RPS, scope_rps=PRESENCE_MAX_RPS)
+            presence_connection = connect(settings, limiter, PRESENCE_RETRY, PRESENCE_TIMEOUT_SECONDS)
+            presence = PresenceLookup(
+                GraphPresence(presence_connection),
+                budget_seconds=settings.presence_budget_seconds,
+                cache_seconds=settings.presence_cache_seconds,
+            )
         assistant = Assistant(
             store,
             finder,
@@ -83,9 +101,12 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             settings.default_language,
             clock=utc_now,
             nudger=nudger,
+            presence=presence,
         )
         yield Services(settings, store, finder, summaries, assistant, nudger)
     finally:
+        if presence_connection is not None:
+            await presence_connection.close()
         await store.close()
 
 

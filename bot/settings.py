@@ -155,6 +155,19 @@ class Settings:
     graph_channel_rps: int = _setting(
         "GRAPH_CHANNEL_RPS", "4", "Requests per second on one team or channel (Graph's limit is 4)."
     )
+    presence_budget_seconds: float = _setting(
+        "PRESENCE_BUDGET_SECONDS",
+        "1.5",
+        "With Graph configured, the expert card marks each person's availability (Teams presence; needs the "
+        "optional `Presence.Read.All` permission): an answer waits at most this long for it, then goes out "
+        "without (0–5; 0 turns availability off).",
+    )
+    presence_cache_seconds: float = _setting(
+        "PRESENCE_CACHE_SECONDS",
+        "60",
+        "How long a person's availability is reused before Graph is asked again, and how long Seula waits "
+        "before asking again after presence failed (5–3600).",
+    )
     max_experts: int = _setting("SEULA_MAX_EXPERTS", "5", "How many people an answer lists (1–8).")
     visibility_default: VisibilityDefault = _setting(
         "SEULA_VISIBILITY_DEFAULT",
@@ -296,6 +309,8 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: Path | 
         sync_interval_hours=parse("sync_interval_hours", _int_between(1, 168)),
         graph_max_rps=parse("graph_max_rps", _int_between(1, 200)),
         graph_channel_rps=parse("graph_channel_rps", _int_between(1, 4)),
+        presence_budget_seconds=parse("presence_budget_seconds", _seconds_between(0, 5)),
+        presence_cache_seconds=parse("presence_cache_seconds", _seconds_between(5, 3600)),
         max_experts=parse("max_experts", _int_between(1, 8)),
         visibility_default=parse("visibility_default", _choice(*VISIBILITY_DEFAULTS, fold=True)),
         delivery_max_rps=parse("delivery_max_rps", _int_between(1, 50)),
@@ -349,6 +364,19 @@ def _int_between(low: int, high: int) -> Callable[[str], int]:
         if not low <= number <= high:
             raise ValueError(f"expected a whole number from {low} to {high}")
         return number
+
+    return parse
+
+
+def _seconds_between(low: float, high: float) -> Callable[[str], float]:
+    def parse(value: str) -> float:
+        try:
+            seconds = float(value)
+        except ValueError:
+            raise ValueError(f"expected seconds from {low:g} to {high:g}") from None
+        if not low <= seconds <= high:  # also refuses NaN
+            raise ValueError(f"expected seconds from {low:g} to {high:g}")
+        return seconds
 
     return parse
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Literal
 from urllib.parse import quote, urlencode
 
 from bot.expertise import Evidence, ExpertMatch
 from bot.model import Language, Person
+from bot.presence import Availability
 from cards.elements import (
     Element,
     action_set,
@@ -25,6 +28,15 @@ from cards.strings import say
 
 MORE_VERB = "seula.more"
 
+_DOT_COLOR: dict[Availability, Literal["good", "warning", "attention"] | None] = {
+    "available": "good",
+    "busy": "attention",
+    "do_not_disturb": "attention",
+    "away": "warning",
+    "be_right_back": "warning",
+    "offline": None,
+}
+
 _EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -35,8 +47,13 @@ def build_expert_card(
     language: Language,
     offset: int = 0,
     has_more: bool = False,
+    availability: Mapping[str, Availability] | None = None,
 ) -> Element:
-    """The expert card for `topic`; `offset` says how many people earlier cards already showed."""
+    """The expert card for `topic`; `offset` says how many people earlier cards already showed.
+
+    `availability` (person id → availability, when presence is known) marks each person it names.
+    """
+    known = availability or {}
     shown_topic = escape_markdown(topic)
     if not experts:
         return _nobody_card(topic, language, offset)
@@ -46,7 +63,7 @@ def build_expert_card(
         ),
         text_block(say(language, "experts.subtitle"), is_subtle=True, spacing="none", size="small"),
     ]
-    body.extend(_person_section(expert, topic, language) for expert in experts)
+    body.extend(_person_section(expert, topic, language, known.get(expert.person_id)) for expert in experts)
     actions = []
     if has_more:
         actions.append(
@@ -81,7 +98,9 @@ def chat_link(person: Person | None, person_id: str, message: str) -> str:
     return "https://teams.microsoft.com/l/chat/0/0?" + urlencode(params, quote_via=quote)
 
 
-def _person_section(expert: ExpertMatch, topic: str, language: Language) -> Element:
+def _person_section(
+    expert: ExpertMatch, topic: str, language: Language, availability: Availability | None
+) -> Element:
     person = expert.person
     # Button titles and the typed chat message are plain text: the name goes in as written, not escaped.
     first_name = expert.name.split()[0] if expert.name.split() else expert.name
@@ -90,7 +109,7 @@ def _person_section(expert: ExpertMatch, topic: str, language: Language) -> Elem
         [
             column(
                 [
-                    text_block(escape_markdown(expert.name), weight="bolder"),
+                    _name_line(expert.name, availability, language),
                     *(
                         [text_block(escape_markdown(role), is_subtle=True, spacing="none", size="small")]
                         if role
@@ -133,6 +152,24 @@ def _person_section(expert: ExpertMatch, topic: str, language: Language) -> Elem
     )
     evidence = [_evidence_block(item, language) for item in expert.evidence]
     return container([header, *evidence], separator=True, spacing="medium")
+
+
+def _name_line(name: str, availability: Availability | None, language: Language) -> Element:
+    """The person's name, with their availability beside it when it is known."""
+    shown = text_block(escape_markdown(name), weight="bolder")
+    if availability is None:
+        return shown
+    # The word, not only the colour: the dot's colour alone says nothing to a screen reader.
+    mark = "○" if availability == "offline" else "●"
+    status = text_block(
+        f"{mark} {say(language, f'presence.{availability}')}",
+        size="small",
+        color=_DOT_COLOR[availability],
+        is_subtle=availability == "offline" or None,
+    )
+    return column_set(
+        [column([shown], width="auto"), column([status], width="stretch", vertical_alignment="center")]
+    )
 
 
 def _why(expert: ExpertMatch, language: Language) -> str:

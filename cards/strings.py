@@ -60,6 +60,13 @@ _STRINGS: Final[dict[str, dict[Language, str]]] = {
         "fi": "Hei {first_name}! Seula ehdotti, että tiedät aiheesta {topic}. Ehtisitkö hetken?",
     },
     "experts.more": {"en": "Show more people", "fi": "Näytä lisää"},
+    # Teams' own words for presence, so the card reads like the person's status in Teams.
+    "presence.available": {"en": "Available", "fi": "Tavoitettavissa"},
+    "presence.busy": {"en": "Busy", "fi": "Varattu"},
+    "presence.do_not_disturb": {"en": "Do not disturb", "fi": "Älä häiritse"},
+    "presence.away": {"en": "Away", "fi": "Poissa"},
+    "presence.be_right_back": {"en": "Be right back", "fi": "Palaan pian"},
+    "presence.offline": {"en": "Offline", "fi": "Offline-tilassa"},
     "experts.no_more": {
         "en": "That's everyone who has written about this.",
         "fi": "Siinä kaikki, jotka ovat kirjoittaneet aiheesta.",

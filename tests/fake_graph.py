@@ -47,6 +47,7 @@ from aiohttp import web
 logger = logging.getLogger(__name__)
 
 MESSAGES_MAX_TOP = 50
+PRESENCE_MAX_IDS = 650  # getPresencesByUserId
 USERS_MAX_TOP = 999
 USERS_DEFAULT_TOP = 100
 DELTA_WINDOW_MONTHS = 8  # "Delta will only return messages within the last eight months."
@@ -252,6 +253,7 @@ class _Fault:
     status: int = 0
     retry_after: str | None = None
     seconds: float = 0.0
+    after: int = 0  # matching requests to let pass first
 
 
 @dataclass(slots=True)
@@ -332,6 +334,7 @@ class FakeGraph:
         self._teams: dict[str, dict[str, Any]] = {}
         self._members: dict[str, dict[str, dict[str, Any]]] = {}  # team id -> user id -> member
         self._channels: dict[str, _Channel] = {}
+        self._presences: dict[str, dict[str, str]] = {}  # user id -> {"availability": …, "activity": …}
         self._failures: list[_Fault] = []
         self._delays: list[_Fault] = []
         self._truncations: list[_Fault] = []
@@ -625,6 +628,11 @@ class FakeGraph:
         """A team turns public or private (Graph's `visibility`)."""
         self._team(team_id)["visibility"] = visibility
 
+    def set_presence(self, user_id: str, availability: str, activity: str | None = None) -> None:
+        """A user's Teams presence as `getPresencesByUserId` reports it (users not set are Offline)."""
+        self._user(user_id)
+        self._presences[user_id] = {"availability": availability, "activity": activity or availability}
+
     def _channel(self, channel_id: str) -> _Channel:
         channel = self._channels.get(channel_id)
         if channel is None:
@@ -669,9 +677,9 @@ class FakeGraph:
         """The next `count` requests (whose path contains `where`, if given) fail with `status`."""
         self._failures.append(_Fault(count, where, status=status, retry_after=retry_after))
 
-    def delay_next(self, count: int, seconds: float, where: str | None = None) -> None:
-        """The next `count` requests stall `seconds` before they are answered (released by `close()`)."""
-        self._delays.append(_Fault(count, where, seconds=seconds))
+    def delay_next(self, count: int, seconds: float, where: str | None = None, after: int = 0) -> None:
+        """The next `count` requests, after `after` others, stall `seconds` (until `close()`) unanswered."""
+        self._delays.append(_Fault(count, where, seconds=seconds, after=after))
 
     def truncate_next(self, count: int, where: str | None = None) -> None:
         """The next `count` 200 responses carry only the first half of their JSON (Content-Length matches)."""
@@ -745,9 +753,12 @@ class FakeGraph:
             if failure is not None:
                 raise _Throttle(failure.status, failure.retry_after)
             self._admit(segments)
-            if request.method != "GET":
+            if [p.lower() for p in segments] == ["v1.0", "communications", "getpresencesbyuserid"]:
+                body = await self._presences_by_user_id(request)
+            elif request.method != "GET":
                 raise GraphError(405)
-            body = self._route(request, segments)
+            else:
+                body = self._route(request, segments)
             if _take(self._truncations, path) is not None:
                 body = body[: len(body) // 2]  # a 200 whose JSON stops half-way; Content-Length agrees
             response = web.Response(body=body, headers={"Content-Type": _CONTENT_TYPE})
@@ -970,6 +981,30 @@ class FakeGraph:
                     manager, _select(options.get("$select")), deeper, typed=True, depth=depth + 1
                 )
         return out
+
+    # --- presence ---
+
+    async def _presences_by_user_id(self, request: web.Request) -> bytes:
+        """`POST /communications/getPresencesByUserId` with `{"ids": [...]}`: at most 650 ids (A.8)."""
+        if request.method != "POST":
+            raise GraphError(405)
+        try:
+            ids = (await request.json()).get("ids")
+        except (ValueError, AttributeError):
+            raise GraphError(400, "The request body is not a JSON object.") from None
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+            raise GraphError(400, "ids must be a non-empty list of user ids.")
+        if len(ids) > PRESENCE_MAX_IDS:
+            raise GraphError(400, f"At most {PRESENCE_MAX_IDS} ids can be asked for at once.")
+        items = []
+        for user_id in ids:
+            user = self._users.get(user_id)
+            if user is None:
+                continue
+            presence = self._presences.get(user_id, {"availability": "Offline", "activity": "Offline"})
+            items.append(_dumps({"id": str(user["id"]), **presence}))
+        context = f"{request.scheme}://{request.host}/v1.0/$metadata#Collection(microsoft.graph.presence)"
+        return _page(context, {}, items)
 
     # --- teams and channels ---
 
@@ -1317,6 +1352,9 @@ def _team_of(segments: list[str]) -> str | None:
 def _take(faults: list[_Fault], path: str) -> _Fault | None:
     for fault in faults:
         if fault.where is None or fault.where in path:
+            if fault.after > 0:
+                fault.after -= 1
+                return None
             fault.remaining -= 1
             if fault.remaining <= 0:
                 faults.remove(fault)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from bot.expertise import Evidence, ExpertMatch
 from bot.model import Language, Person
+from bot.presence import Availability
 from bot.visibility import PersonVisibility
 from cards.elements import escape_markdown, safe_link
 from cards.expert_card import MORE_VERB, build_expert_card, chat_link
@@ -90,6 +91,40 @@ def test_a_rising_person_carries_a_small_mark_in_both_languages(language: Langua
     assert "↗" not in steady
 
 
+@pytest.mark.parametrize(
+    ("language", "availability", "shown", "color"),
+    [
+        ("en", "available", "● Available", "good"),
+        ("fi", "available", "● Tavoitettavissa", "good"),
+        ("en", "busy", "● Busy", "attention"),
+        ("fi", "do_not_disturb", "● Älä häiritse", "attention"),
+        ("en", "be_right_back", "● Be right back", "warning"),
+        ("fi", "away", "● Poissa", "warning"),
+        ("en", "offline", "○ Offline", None),
+        ("fi", "offline", "○ Offline-tilassa", None),
+    ],
+)
+def test_availability_is_marked_beside_the_name_in_both_languages(
+    language: Language, availability: Availability, shown: str, color: str | None
+) -> None:
+    card = build_expert_card("q", "helm", [expert()], language, availability={"a1": availability})
+    header = card["body"][2]["items"][0]["columns"][0]["items"][0]
+    name, status = (column["items"][0] for column in header["columns"])
+    assert name["text"] == "Anna Virtanen"
+    assert name["weight"] == "bolder"
+    assert status["text"] == shown
+    assert status.get("color") == color
+
+
+def test_without_availability_the_name_stands_alone() -> None:
+    for availability in (None, {}, {"someone-else": "busy"}):
+        card = build_expert_card("q", "helm", [expert()], "en", availability=availability)
+        header = card["body"][2]["items"][0]["columns"][0]["items"][0]
+        assert header == {"type": "TextBlock", "text": "Anna Virtanen", "weight": "bolder", "wrap": True}
+        assert "●" not in texts(card)
+        assert "○" not in texts(card)
+
+
 def test_people_text_cannot_inject_markdown_or_links() -> None:
     card = build_expert_card(
         "who knows [x](https://evil.example)",
@@ -128,7 +163,12 @@ def test_chat_link_falls_back_to_the_object_id() -> None:
 def test_a_full_card_stays_far_below_teams_message_limit() -> None:
     long = "kubernetes " * 40
     card = build_expert_card(
-        "q", "kubernetes", [expert(snippet=long[:200]) for _ in range(8)], "fi", has_more=True
+        "q",
+        "kubernetes",
+        [expert(snippet=long[:200]) for _ in range(8)],
+        "fi",
+        has_more=True,
+        availability={"a1": "do_not_disturb"},
     )
     assert len(texts(card).encode("utf-8")) < 28_000
 

@@ -26,6 +26,10 @@ def test_defaults_run_the_embedded_demo_on_loopback() -> None:
     [
         ({"PORT": "eighty"}, "PORT"),
         ({"PORT": "70000"}, "PORT"),
+        ({"PRESENCE_BUDGET_SECONDS": "soon"}, "PRESENCE_BUDGET_SECONDS"),
+        ({"PRESENCE_BUDGET_SECONDS": "30"}, "PRESENCE_BUDGET_SECONDS"),
+        ({"PRESENCE_BUDGET_SECONDS": "nan"}, "PRESENCE_BUDGET_SECONDS"),
+        ({"PRESENCE_CACHE_SECONDS": "1"}, "PRESENCE_CACHE_SECONDS"),
         ({"DATABASE_URL": "mysql://x@y/z"}, "DATABASE_URL"),
         ({"SEULA_DEMO_TENANT": "maybe"}, "SEULA_DEMO_TENANT"),
         ({"SEULA_DEFAULT_LANGUAGE": "sv"}, "SEULA_DEFAULT_LANGUAGE"),

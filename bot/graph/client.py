@@ -80,7 +80,7 @@ class _StaticToken:
 
 
 class GraphConnection:
-    """GET Graph URLs as JSON through msgraph-sdk, within the rate limits, retrying what is transient."""
+    """Graph requests through msgraph-sdk, answered in JSON, within the rate limits, retrying transients."""
 
     def __init__(
         self,
@@ -108,6 +108,15 @@ class GraphConnection:
         `decode` raises `json.JSONDecodeError` or `UnicodeDecodeError` for an unreadable (e.g. truncated)
         body. Graph sync decodes message pages in its parser processes, off the event loop.
         """
+        return await self._send(lambda: _get(url), _describe(url), scope, decode)
+
+    async def post_json(self, build: Callable[[], RequestInformation], scope: str | None) -> dict[str, Any]:
+        """The JSON object a POST answers; `build` makes the request (an SDK builder's) for each attempt."""
+        return await self._send(build, _describe(str(build().url), "POST"), scope, _json_object)
+
+    async def _send(
+        self, build: Callable[[], RequestInformation], described: str, scope: str | None, decode: Decode[T]
+    ) -> T:
         # kiota types send_primitive_async as returning nothing; for "bytes" it returns the body.
         send: Any = self.service.request_adapter.send_primitive_async
         last_problem = ""
@@ -116,16 +125,16 @@ class GraphConnection:
             self.counters.requests += 1
             retry_after: str | None = None
             try:
-                body = await send(_get(url), "bytes", _ERRORS)
+                body = await send(build(), "bytes", _ERRORS)
                 if not isinstance(body, bytes):
                     raise json.JSONDecodeError("empty response", "", 0)
                 return await decode(body)
             except APIError as error:
                 status = error.response_status_code or 0
                 if status in (403, 404):
-                    raise GraphResourceGone(f"{_describe(url)}: {status} {_message(error)}", status) from None
+                    raise GraphResourceGone(f"{described}: {status} {_message(error)}", status) from None
                 if status not in RETRYABLE_STATUSES:
-                    raise GraphError(f"{_describe(url)}: {status} {_message(error)}", status) from None
+                    raise GraphError(f"{described}: {status} {_message(error)}", status) from None
                 headers = error.response_headers or {}
                 retry_after = headers.get("Retry-After") or headers.get("retry-after")
                 last_problem = f"{status} {_message(error)}"
@@ -141,11 +150,9 @@ class GraphConnection:
             if retry_after is not None:
                 self._limiter.pause(scope or "", delay)
             self.counters.retries += 1
-            logger.info("Retrying %s in %.2f s after %s", _describe(url), delay, last_problem)
+            logger.info("Retrying %s in %.2f s after %s", described, delay, last_problem)
             await self._sleep(delay)
-        raise GraphError(
-            f"{_describe(url)}: gave up after {self._retry.max_attempts} attempts ({last_problem})"
-        )
+        raise GraphError(f"{described}: gave up after {self._retry.max_attempts} attempts ({last_problem})")
 
     async def close(self) -> None:
         """Close the HTTP client, its transport (msgraph's wrapper does not) and the credential."""
@@ -223,10 +230,10 @@ def _get(url: str) -> RequestInformation:
     return request
 
 
-def _describe(url: str) -> str:
+def _describe(url: str, method: str = "GET") -> str:
     """The request without its query: tokens in next/delta links are not for logs."""
     parts = urlsplit(url)
-    return f"GET {parts.path}"
+    return f"{method} {parts.path}"
 
 
 def _message(error: APIError) -> str:
