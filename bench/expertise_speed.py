@@ -39,7 +39,7 @@ import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -567,7 +567,7 @@ async def _measure_engine(options: Options) -> dict[str, Any]:
     result: dict[str, Any] = {"engine": options.engine}
     plan = build_plan(options.people, options.messages, options.seed)
     result["tenant"] = plan.describe()
-    with _database(options) as (url, kept):
+    async with _database(options) as (url, kept):
         store = await Store.open(url)
         try:
             await store.load_stop_list(SECRET_KEY.encode())
@@ -605,8 +605,8 @@ async def _measure_engine(options: Options) -> dict[str, Any]:
     return result
 
 
-@contextmanager
-def _database(options: Options) -> Iterator[tuple[str, bool]]:
+@asynccontextmanager
+async def _database(options: Options) -> AsyncIterator[tuple[str, bool]]:
     """The store's URL, and whether it already holds this tenant (`--keep`); scratch ones are removed."""
     if options.engine == "sqlite":
         path = options.workdir / f"{_tenant_name(options)}.db"
@@ -622,18 +622,16 @@ def _database(options: Options) -> Iterator[tuple[str, bool]]:
                     leftover.unlink(missing_ok=True)
         return
     name = f"seula_bench_{_tenant_name(options)}" if options.keep else f"seula_bench_{uuid.uuid4().hex[:12]}"
-    kept = (
-        options.keep and _marker(options).exists() and asyncio.run(_database_exists(options.postgres, name))
-    )
+    kept = options.keep and _marker(options).exists() and await _database_exists(options.postgres, name)
     if not kept:
-        asyncio.run(_postgres(options.postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        asyncio.run(_postgres(options.postgres, f'CREATE DATABASE "{name}"'))
+        await _postgres(options.postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await _postgres(options.postgres, f'CREATE DATABASE "{name}"')
         _marker(options).unlink(missing_ok=True)
     try:
         yield f"{options.postgres}/{name}", kept
     finally:
         if not options.keep:
-            asyncio.run(_postgres(options.postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            await _postgres(options.postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _tenant_name(options: Options) -> str:
@@ -704,15 +702,26 @@ def machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    return {"cpus": os.cpu_count(), "processor": model, "python": platform.python_version()}
+    return {
+        "cpus": os.cpu_count(),
+        "processor": model,
+        "python": platform.python_version(),
+        "load_average": os.getloadavg()[0],  # the machine is shared: other work moves every figure
+    }
 
 
 def print_report(results: Mapping[str, Any]) -> None:
     m = results["machine"]
-    print(f"Machine: {m['cpus']} CPUs ({m['processor']}), Python {m['python']}")
+    print(
+        f"Machine: {m['cpus']} CPUs ({m['processor']}), Python {m['python']}, load average "
+        f"{m['load_average']:.1f} at the start and {results['load_average_at_end']:.1f} at the end"
+    )
     for note in results.get("notes", ()):
         print(f"Note: {note}")
     for run in results["engines"]:
+        if "error" in run:
+            print(f"\n{run['engine']}: failed: {run['error']}")
+            continue
         tenant = run["tenant"]
         print(
             f"\n{run['engine']}: {tenant['people']:,} people, {tenant['messages']:,} messages, "
@@ -818,14 +827,19 @@ def run(argv: Sequence[str] | None = None, in_process: bool = False) -> dict[str
             )
             if in_process:
                 results["engines"].append(asyncio.run(_measure_engine(options)))
-            else:
+                continue
+            try:
                 with ProcessPoolExecutor(max_workers=1, mp_context=_SPAWN) as pool:
                     future: Future[dict[str, Any]] = pool.submit(measure_engine, options)
                     results["engines"].append(future.result())
+            except Exception as error:  # the other engine's figures are still worth printing
+                logger.exception("%s failed", engine)
+                results["engines"].append({"engine": engine, "error": f"{type(error).__name__}: {error}"})
     finally:
         if arguments.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
     results["bench_seconds"] = time.perf_counter() - started
+    results["load_average_at_end"] = os.getloadavg()[0]
     return results
 
 
