@@ -17,7 +17,7 @@ figures are its own:
 4. End to end: "who knows X" as a Bot Framework activity posted to the real app (`bot/web.py`) on
    loopback, and the same to a botbuilder echo bot on the same stack, interleaved; the time from the POST to
    the reply reaching a loopback connector, and to the HTTP response.
-5. Ingest: one new message written through the store, then `refresh(force=True)` until `find` names its
+5. Ingest: one new message written through the store, then `catch_up()` until `find` names its
    author; p50 over `--ingest` messages.
 6. Memory: VmRSS after loading and catching up, VmHWM at the end; the store's size on disk.
 """
@@ -391,7 +391,7 @@ async def measure_ingest(store: Store, finder: ExpertFinder, plan: TenantPlan, c
         await store.upsert_messages([message])
         written.append(time.perf_counter() - started)
         for attempt in range(1, 4):
-            await finder.refresh(force=True)
+            await finder.catch_up(learn=False)  # what the bot's indexing job does every 5 s
             answer = await finder.find(word, f"who knows {word}", asker.id, LIMIT)
             if any(expert.person_id == author.id for expert in answer.experts):
                 findable.append(time.perf_counter() - started)
