@@ -37,6 +37,7 @@ from bot.expertise import (
     profile_scores,
     rank_people,
     score_documents,
+    shortlist,
     topic_of,
 )
 from bot.model import Person
@@ -56,6 +57,8 @@ _CANDIDATES = 100
 # and the best 50 beyond them with at most three answers so far, whom a newcomer's pace may lift: SE MRR
 # 0.382 → 0.384, rising slice 0.028 → 0.032 (300 candidates: 0.385 and 0.034, at three times the reads).
 _NEWCOMERS = 50
+# Of those, the best by bound times activity (`shortlist`) are scored message by message.
+_SCORED = 40
 # Learned synonyms are learned again when this share of the index changed since (or after a day), from
 # the most recent messages: set phrases recur, and the whole history would not fit in memory at scale.
 _RELEARN_SHARE = 0.1
@@ -256,32 +259,33 @@ class ExpertFinder:
         ]
         answers = await index.answers_of(allowed[_CANDIDATES:])
         candidates = choose_candidates(allowed, answers, _CANDIDATES, _NEWCOMERS)
-        postings, docs = await index.postings(words, candidates)
         # Evidence only from messages the asker could read: public teams, and teams they are a member of.
         if self._teams is None or self._team_writes != self._store.team_writes:
             await self._read_teams()
         unseen = (await self._store.team_access(asker_id, self._teams)).all_unseen()
+        now = self._clock()
+        activity = await index.activity(candidates, now, unseen)
+        # Only the likeliest are scored message by message: their bound, times how lately they wrote.
+        scored = shortlist(candidates, bounds, activity, now, _SCORED)
+        postings, docs = await index.postings(words, scored)
         scores = score_documents(plan, corpus, df, postings, docs, unseen)
         feedback = await self._feedback(scores, plan.query, corpus)
         if feedback:
             feedback_df = await index.document_frequencies(feedback)
-            more, more_docs = await index.postings(feedback, candidates)
+            more, more_docs = await index.postings(feedback, scored)
             docs.update(more_docs)
             add_feedback(scores, feedback, corpus, feedback_df, more, docs, unseen)
-        now = self._clock()
-        profiles = {p: self._profiles[p] for p in candidates if p in self._profiles}
+        profiles = {p: self._profiles[p] for p in scored if p in self._profiles}
         ranked = rank_people(
             scores,
             docs,
             now,
-            {p: self._name(p) for p in candidates},
+            {p: self._name(p) for p in scored},
             profile_scores(query_terms, profiles, self._profile_average, corpus, df),
             # Suggestions for this very topic are left out, so "Show more people" pages through the same
             # order even though the first page's people were just recorded as suggested.
             await self._store.suggestion_counts(since=now - LOAD_WINDOW, other_than=topic),
-            await index.activity(
-                [p for p in candidates if p in {d.author_id for d in docs.values()}], now, unseen
-            ),
+            activity,
         )
         chosen = ranked[offset : offset + limit]
         messages = await self._store.messages_by_key(

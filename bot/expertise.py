@@ -617,6 +617,26 @@ def choose_candidates(
     return chosen
 
 
+def shortlist(
+    candidates: Sequence[str],
+    bounds: Mapping[str, float],
+    activity: Mapping[str, Activity],
+    now: datetime,
+    limit: int,
+) -> list[str]:
+    """The `limit` candidates worth scoring message by message: their bound times the same activity factors
+    `rank_people` applies (reading every candidate's matching messages is most of a query's cost)."""
+
+    def likely(person_id: str) -> float:
+        lately = activity.get(person_id, Activity(None, 0, 0))
+        presence = still_around(lately.last_written, now) * newcomer_pace(
+            lately.answers, lately.written_lately
+        )
+        return bounds.get(person_id, 0.0) * presence
+
+    return sorted(candidates, key=lambda p: (-likely(p), p))[:limit]
+
+
 # --- scoring the candidates' messages ----------------------------------------------------------------------
 
 Postings = Mapping[str, Mapping[int, int]]  # word → message id in the index → times
