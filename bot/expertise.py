@@ -20,7 +20,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.model import Message, Person
 from bot.text import STOPWORDS, snippet, stem, terms, tokenize
@@ -161,6 +161,7 @@ def is_rising(contributions: Iterable[Contribution], now: datetime) -> bool:
 
 # --- what the index keeps ----------------------------------------------------------------------------------
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # The bound a (word, person) pair carries normalizes message length against a fixed length rather than the
 # organization's average, so taking a message out subtracts exactly what putting it in added.
 _BOUND_LENGTH = 24.0
@@ -285,10 +286,16 @@ class Doc:
     author_id: str
     thread_id: str
     team_id: str
-    created_at: datetime
+    created: (
+        int  # Unix seconds: thousands are read a query, and a datetime each would cost more than all else
+    )
     is_answer: bool
     reactions: int
     length: int
+
+    @property
+    def created_at(self) -> datetime:
+        return _EPOCH + timedelta(seconds=self.created)
 
     @property
     def thread(self) -> tuple[str, str]:
@@ -775,7 +782,7 @@ class Candidate:
 
 def document_weight(doc: Doc, now: datetime) -> float:
     """How much a matching message counts: recency (half-life 180 days, floor 0.5) and reception."""
-    age_days = max(0.0, (now - doc.created_at).total_seconds() / 86400)
+    age_days = max(0.0, (now.timestamp() - doc.created) / 86400)
     recency: float = 0.5 + 0.5 * 0.5 ** (age_days / _HALF_LIFE_DAYS)
     # Asking counts as much as posting: on real data people ask about what they go on to master.
     answer = _ANSWER_WEIGHT if doc.is_answer else 1.0
@@ -813,7 +820,8 @@ def rank_people(
         threads: dict[tuple[str, str], float] = {}
         for value, doc in scored:
             threads.setdefault(doc.thread, value)  # scored is best first
-        active = sum(1 for _, doc in scored if doc.is_answer and active_since <= doc.created_at <= now)
+        since, until = active_since.timestamp(), now.timestamp()
+        active = sum(1 for _, doc in scored if doc.is_answer and since <= doc.created <= until)
         rising = is_rising((doc.contribution for _, doc in scored), now)
         topical = (sum(threads.values()) + profiles.get(author, 0.0)) * (1 + math.log1p(active))
         lately = (activity or {}).get(author, Activity(None, 0, 0))

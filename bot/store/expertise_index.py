@@ -292,6 +292,19 @@ class ExpertiseIndexStore:
             )
             await run(_sql(connection, _ADD_STAT), [("changes", float(totals[0]))])
             await run("DELETE FROM index_stats WHERE name = 'building'")
+        # Fresh statistics for the planner, and on PostgreSQL the visibility map an index-only read needs
+        # (VACUUM runs outside a transaction).
+        async with self._engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            command = "VACUUM ANALYZE" if self._postgres else "ANALYZE"
+            for table in (
+                "index_postings",
+                "index_docs",
+                "index_person_terms",
+                "index_terms",
+                "index_people",
+            ):
+                await autocommit.exec_driver_sql(f"{command} {table}")
 
     async def pending(self) -> int:
         """How many messages wait to be indexed."""
@@ -420,7 +433,7 @@ class ExpertiseIndexStore:
                     "JOIN index_people p ON p.id = b.person"
                 )
                 values = tuple(value for term in chunk for value in (term, per_word))
-                result = await connection.exec_driver_sql(_sql(connection, sql), values)
+                result = await _fetch(connection, sql, values)
                 rows.extend((names[term], person_id, weight) for term, person_id, weight in result)
         return rows
 
@@ -439,7 +452,7 @@ class ExpertiseIndexStore:
             by_number = {i: person for person, i in persons.items()}
             for chunk in _chunks(sorted(by_number), 400):
                 sql = _POSTINGS.format(", ".join("?" * len(names)), ", ".join("?" * len(chunk)))
-                result = await connection.exec_driver_sql(_sql(connection, sql), (*names, *chunk))
+                result = await _fetch(connection, sql, (*names, *chunk))
                 for (
                     term,
                     tf,
@@ -463,7 +476,7 @@ class ExpertiseIndexStore:
                             by_number[person],
                             thread,
                             team,
-                            datetime.fromtimestamp(created, UTC),
+                            created,
                             bool(answer),
                             reactions,
                             length,
@@ -736,7 +749,7 @@ class _Writer:
 
 
 _REINDEX_REPLIES = "UPDATE messages SET indexed = ? WHERE channel_id = ? AND reply_to_id = ? AND indexed = ?"
-_POSTINGS_KEY = "index_postings (term, person, doc)"
+_POSTINGS_KEY = "index_postings (term, person, doc, tf)"  # tf too: a query reads the index alone
 _BEST_PEOPLE = (
     "SELECT * FROM (SELECT term, person, weight FROM index_person_terms WHERE term = ? "
     "ORDER BY weight DESC LIMIT ?) AS w{}"
@@ -860,6 +873,17 @@ class _Ids:
         self.people.update(people)
 
 
+async def _fetch(connection: AsyncConnection, sql: str, values: Sequence[Any]) -> Sequence[Sequence[Any]]:
+    """Rows of a read through the driver itself: thousands of rows a query, where SQLAlchemy's per-row work
+    would cost more than the database's (the statement is the same on both engines, `?` placeholders)."""
+    driver: Any = (await connection.get_raw_connection()).driver_connection
+    if connection.dialect.name == "postgresql":
+        rows: Sequence[Sequence[Any]] = await driver.fetch(_sql(connection, sql), *values)
+        return rows
+    async with driver.execute(sql, tuple(values)) as cursor:
+        return list(await cursor.fetchall())
+
+
 async def _pairs(connection: AsyncConnection, sql: str, values: Sequence[Any]) -> dict[Any, Any]:
     return {row[0]: row[1] for row in await connection.exec_driver_sql(_sql(connection, sql), tuple(values))}
 
@@ -901,7 +925,7 @@ def _doc(row: Any, person_id: str) -> Doc:
         author_id=person_id,
         thread_id=row.thread_id,
         team_id=row.team_id,
-        created_at=datetime.fromtimestamp(row.created, UTC),
+        created=row.created,
         is_answer=bool(row.is_answer),
         reactions=row.reactions,
         length=row.length,

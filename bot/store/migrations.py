@@ -317,7 +317,7 @@ def _0010_expertise_index(op: Operations) -> None:
         sa.Column("doc", sa.Integer, nullable=False),
         sa.Column("tf", sa.Integer, nullable=False),
     )
-    op.create_index("ix_index_postings_key", "index_postings", ["term", "person", "doc"], unique=True)
+    op.create_index("ix_index_postings_key", "index_postings", ["term", "person", "doc", "tf"], unique=True)
     op.create_table(
         "index_person_terms",
         sa.Column("term", sa.Integer, primary_key=True, autoincrement=False),

@@ -325,7 +325,7 @@ index_docs = sa.Table(
 )
 
 # No primary key but a unique index: a first build appends the postings and creates the index afterwards
-# (one sort instead of a random insert per posting).
+# (one sort instead of a random insert per posting). The index holds `tf` too, so a query reads it alone.
 index_postings = sa.Table(
     "index_postings",
     metadata,
@@ -333,7 +333,7 @@ index_postings = sa.Table(
     sa.Column("person", sa.Integer, nullable=False),
     sa.Column("doc", sa.Integer, nullable=False),
     sa.Column("tf", sa.Integer, nullable=False),
-    sa.Index("ix_index_postings_key", "term", "person", "doc", unique=True),
+    sa.Index("ix_index_postings_key", "term", "person", "doc", "tf", unique=True),
 )
 
 index_person_terms = sa.Table(
