@@ -124,7 +124,7 @@ class ExpertFinder:
                 (await index.corpus()).documents == 0 and await index.pending() >= _BULK_MIN
             ):
                 started = time.perf_counter()
-                built = await index.build()
+                built = await index.build(progress=_log_build_progress)
                 taken += built
                 logger.info(
                     "Expertise index built: %d messages in %.1f s", built, time.perf_counter() - started
@@ -325,3 +325,8 @@ class ExpertFinder:
     def _name(self, person_id: str) -> str:
         person = self._people.get(person_id)
         return person.display_name if person is not None else person_id
+
+
+def _log_build_progress(taken: int) -> None:
+    if taken // 2000 % 50 == 0:  # every 100,000 messages (batches of 2,000)
+        logger.info("Expertise index: first build, %d messages taken in", taken)
