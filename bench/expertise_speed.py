@@ -33,6 +33,7 @@ import math
 import multiprocessing
 import os
 import platform
+import random
 import shutil
 import tempfile
 import time
@@ -42,7 +43,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -369,10 +370,11 @@ async def measure_ingest(store: Store, finder: ExpertFinder, plan: TenantPlan, c
         asker = plan.people[(n * 104729 + 1) % len(plan.people)]
         if asker.id == author.id:  # the asker is never suggested
             asker = plan.people[(n * 104729 + 2) % len(plan.people)]
-        word = "Fresh" + _letters(n)
-        at = plan.end + timedelta(minutes=n + 1)
+        word = _probe_word(n)
+        # Written now (the tenant's clock), with an id above every generated one.
+        at = plan.end
         message = Message(
-            id=str(int(at.timestamp() * 1000)),
+            id=str(int(at.timestamp() * 1000) + 60_000 + n),
             team_id=spec.channel.team_id,
             channel_id=spec.channel.id,
             reply_to_id=None,
@@ -408,13 +410,12 @@ async def measure_ingest(store: Store, finder: ExpertFinder, plan: TenantPlan, c
     }
 
 
-def _letters(n: int) -> str:
-    letters = ""
-    while True:
-        n, digit = divmod(n, 26)
-        letters = "abcdefghijklmnopqrstuvwxyz"[digit] + letters
-        if n == 0:
-            return "ingest" + letters
+def _probe_word(n: int) -> str:
+    """A made-up word for the n-th probe: four syllables from a seeded draw, so no two probes (nor a word
+    of the tenant) share the first five letters the search's prefix matching reads."""
+    syllables = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
+    draw = random.Random(f"probe-{n}")
+    return "".join(draw.choice(syllables) for _ in range(4)).capitalize()
 
 
 # --- end to end --------------------------------------------------------------------------------------------
