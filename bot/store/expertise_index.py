@@ -754,10 +754,16 @@ _BEST_PEOPLE = (
     "SELECT * FROM (SELECT term, person, weight FROM index_person_terms WHERE term = ? "
     "ORDER BY weight DESC LIMIT ?) AS w{}"
 )
+# A person's latest POSTINGS_PER_WORD messages holding a word are what a query scores of them: a prolific
+# writer has hundreds on a common word, and their older ones add little (recency) but cost a row each.
+POSTINGS_PER_WORD = 60
 _POSTINGS = (
-    "SELECT p.term, p.tf, d.id, d.channel_id, d.message_id, d.person, d.thread_id, d.team_id, d.created, "
-    "d.is_answer, d.reactions, d.length FROM index_postings p JOIN index_docs d ON d.id = p.doc "
-    "WHERE p.term IN ({}) AND p.person IN ({})"
+    "SELECT term, tf, id, channel_id, message_id, person, thread_id, team_id, created, is_answer, reactions, "
+    "length FROM (SELECT p.term, p.tf, d.id, d.channel_id, d.message_id, d.person, d.thread_id, d.team_id, "
+    "d.created, d.is_answer, d.reactions, d.length, row_number() OVER (PARTITION BY p.term, p.person "
+    "ORDER BY d.created DESC, d.id DESC) AS latest FROM index_postings p JOIN index_docs d ON d.id = p.doc "
+    "WHERE p.term IN ({}) AND p.person IN ({})) AS postings WHERE latest <= "
+    + str(POSTINGS_PER_WORD)
 )
 _ADD_STAT = (
     "INSERT INTO index_stats (name, value) VALUES (?, ?) "
