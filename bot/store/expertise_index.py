@@ -100,7 +100,7 @@ class ExpertiseIndexStore:
             building = await connection.exec_driver_sql("SELECT 1 FROM index_stats WHERE name = 'building'")
             if building.first() is not None:
                 return IndexUpdate(0, 0, 0)  # a first build is under way: `build` finishes it
-            query = sa.select(m).where(m.c.indexed.is_(False)).order_by(m.c.channel_id, m.c.id).limit(limit)
+            query = sa.select(m).where(_UNINDEXED).order_by(m.c.channel_id, m.c.id).limit(limit)
             if self._postgres:
                 query = query.with_for_update(skip_locked=True)
             rows = (await connection.execute(query)).all()
@@ -206,7 +206,7 @@ class ExpertiseIndexStore:
                 await connection.exec_driver_sql(
                     "UPDATE index_stats SET value = value WHERE name = 'building'"
                 )
-            query = sa.select(m).where(m.c.indexed.is_(False)).order_by(m.c.channel_id, m.c.id).limit(limit)
+            query = sa.select(m).where(_UNINDEXED).order_by(m.c.channel_id, m.c.id).limit(limit)
             if after is not None:
                 query = query.where(sa.tuple_(m.c.channel_id, m.c.id) > sa.tuple_(*map(sa.literal, after)))
             if self._postgres:
@@ -311,10 +311,7 @@ class ExpertiseIndexStore:
         m = schema.messages
         async with self._engine.connect() as connection:
             return int(
-                await connection.scalar(
-                    sa.select(sa.func.count()).select_from(m).where(m.c.indexed.is_(False))
-                )
-                or 0
+                await connection.scalar(sa.select(sa.func.count()).select_from(m).where(_UNINDEXED)) or 0
             )
 
     async def remove_person(self, connection: AsyncConnection, person_id: str) -> None:
@@ -749,6 +746,10 @@ class _Writer:
 
 
 _REINDEX_REPLIES = "UPDATE messages SET indexed = ? WHERE channel_id = ? AND reply_to_id = ? AND indexed = ?"
+# Spelled as the partial index `ix_messages_unindexed` is (`NOT indexed`): SQLite uses a partial index only
+# when it can prove the query's condition implies the index's, and `indexed IS 0` it cannot (a full scan of
+# every message, 2.4 s at 10 million).
+_UNINDEXED = sa.text("NOT messages.indexed")
 _POSTINGS_KEY = "index_postings (term, person, doc, tf)"  # tf too: a query reads the index alone
 _BEST_PEOPLE = (
     "SELECT * FROM (SELECT term, person, weight FROM index_person_terms WHERE term = ? "
@@ -762,8 +763,7 @@ _POSTINGS = (
     "length FROM (SELECT p.term, p.tf, d.id, d.channel_id, d.message_id, d.person, d.thread_id, d.team_id, "
     "d.created, d.is_answer, d.reactions, d.length, row_number() OVER (PARTITION BY p.term, p.person "
     "ORDER BY d.created DESC, d.id DESC) AS latest FROM index_postings p JOIN index_docs d ON d.id = p.doc "
-    "WHERE p.term IN ({}) AND p.person IN ({})) AS postings WHERE latest <= "
-    + str(POSTINGS_PER_WORD)
+    "WHERE p.term IN ({}) AND p.person IN ({})) AS postings WHERE latest <= " + str(POSTINGS_PER_WORD)
 )
 _ADD_STAT = (
     "INSERT INTO index_stats (name, value) VALUES (?, ?) "
