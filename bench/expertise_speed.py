@@ -42,7 +42,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -370,9 +370,9 @@ async def measure_ingest(store: Store, finder: ExpertFinder, plan: TenantPlan, c
         if asker.id == author.id:  # the asker is never suggested
             asker = plan.people[(n * 104729 + 2) % len(plan.people)]
         word = "Fresh" + _letters(n)
-        at = plan.end + timedelta(minutes=n + 1)
+        at = plan.end  # written "now" on the benchmark's clock, never after it
         message = Message(
-            id=str(int(at.timestamp() * 1000)),
+            id=str(int(at.timestamp() * 1000) + 1 + n),  # after every generated id: none is replaced
             team_id=spec.channel.team_id,
             channel_id=spec.channel.id,
             reply_to_id=None,
