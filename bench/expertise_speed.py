@@ -371,7 +371,7 @@ async def measure_ingest(store: Store, finder: ExpertFinder, plan: TenantPlan, c
         if asker.id == author.id:  # the asker is never suggested
             asker = plan.people[(n * 104729 + 2) % len(plan.people)]
         word = _probe_word(n)
-        # Written now (the tenant's clock), with an id above every generated one.
+        # Written now (the tenant's clock), with an id above every generated one: none is replaced.
         at = plan.end
         message = Message(
             id=str(int(at.timestamp() * 1000) + 60_000 + n),

@@ -506,6 +506,7 @@ def channel_messages(plan: TenantPlan, index: int) -> list[Message]:
     area_topics = [i for i, t in enumerate(plan.topics) if t.area == spec.area and not t.rare]
     area_weights = [plan.topics[i].weight for i in area_topics]
     span = DAYS * 86_400.0
+    last_second = span - 1.0  # a late thread's replies stop at the tenant's end: nothing is dated after it
     drafts: list[_Draft] = []
     remaining = spec.messages
     # At most a third of a channel's threads are about its rare topics, however small the tenant.
@@ -522,7 +523,7 @@ def channel_messages(plan: TenantPlan, index: int) -> list[Message]:
         if not rare and kind < CHATTER_SHARE:
             drafts.append(_Draft(at, asker, writer.chatter(language, _first(plan, rng, members)), -1))
             for _ in range(replies):
-                at += rng.expovariate(1 / 1800)
+                at = min(at + rng.expovariate(1 / 1800), last_second)
                 author = rng.choices(members, member_weights)[0]
                 text = writer.chatter_reply(
                     "fi" if plan.finnish[author] else "en", plan.people[asker].display_name
@@ -554,7 +555,7 @@ def channel_messages(plan: TenantPlan, index: int) -> list[Message]:
             )
         )
         for number in range(replies):
-            at += rng.expovariate(1 / 5400)
+            at = min(at + rng.expovariate(1 / 5400), last_second)
             if number > 0 and rng.random() < 0.25:
                 author = asker if rng.random() < 0.5 else rng.choices(members, member_weights)[0]
                 text = writer.short("fi" if plan.finnish[author] else "en", _name(plan, drafts[-1].author))
