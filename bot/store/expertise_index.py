@@ -39,6 +39,7 @@ from bot.expertise import (
 )
 from bot.model import Message, Reaction
 from bot.store import schema
+from bot.store.message_rows import message_from_row
 
 _LOCK_KEY = 0x5E01A1DE  # pg_advisory_xact_lock: one indexer at a time across replicas
 _CHUNK = 900  # parameters per IN list, under every driver's limit
@@ -108,7 +109,9 @@ class ExpertiseIndexStore:
                 return IndexUpdate(0, 0, 0)
             keys = [(row.channel_id, row.id) for row in rows]
             reactions = await _reactions(connection, keys)
-            messages = [_message(row, tuple(reactions.get((row.channel_id, row.id), ()))) for row in rows]
+            messages = [
+                message_from_row(row, tuple(reactions.get((row.channel_id, row.id), ()))) for row in rows
+            ]
             threads = await _threads(connection, messages)
             docs = [
                 index_document(msg, threads.get((msg.channel_id, msg.reply_to_id or ""))) for msg in messages
@@ -218,7 +221,7 @@ class ExpertiseIndexStore:
             taken_before = set(await _old_docs(connection, keys))
             reactions = await _reactions(connection, keys)
             messages = [
-                _message(row, tuple(reactions.get((row.channel_id, row.id), ())))
+                message_from_row(row, tuple(reactions.get((row.channel_id, row.id), ())))
                 for row in rows
                 if (row.channel_id, row.id) not in taken_before
             ]
@@ -510,8 +513,7 @@ class ExpertiseIndexStore:
                         _sql(connection, sql), (pace, *chunk, since, until, *unseen)
                     )
                 }
-                sql = f"SELECT id, answers FROM index_people WHERE id IN ({', '.join('?' * len(chunk))})"
-                answers = await _pairs(connection, sql, chunk)
+                answers = await _answers(connection, chunk)
                 for number in chunk:
                     last, count = lately.get(number, (None, 0))
                     found[by_number[number]] = Activity(
@@ -528,8 +530,7 @@ class ExpertiseIndexStore:
             persons = await self._person_ids(connection, people)
             by_number = {i: person for person, i in persons.items()}
             for chunk in _chunks(sorted(by_number)):
-                sql = f"SELECT id, answers FROM index_people WHERE id IN ({', '.join('?' * len(chunk))})"
-                for number, answers in (await _pairs(connection, sql, chunk)).items():
+                for number, answers in (await _answers(connection, chunk)).items():
                     found[by_number[number]] = int(answers)
         return found
 
@@ -585,12 +586,6 @@ class ExpertiseIndexStore:
             (_doc(row, person_id), {names[t_]: tf for t_, tf in terms if t_ in names})
             for row, terms in parsed
         ]
-
-    async def team_ids(self) -> frozenset[str]:
-        """The teams of the indexed messages."""
-        d = schema.index_docs
-        async with self._engine.connect() as connection:
-            return frozenset((await connection.scalars(sa.select(d.c.team_id).distinct())).all())
 
 
 class _Writer:
@@ -894,6 +889,12 @@ async def _pairs(connection: AsyncConnection, sql: str, values: Sequence[Any]) -
     return {row[0]: row[1] for row in await connection.exec_driver_sql(_sql(connection, sql), tuple(values))}
 
 
+async def _answers(connection: AsyncConnection, numbers: Sequence[int]) -> dict[int, int]:
+    """Answers so far of the people with these index numbers."""
+    sql = f"SELECT id, answers FROM index_people WHERE id IN ({', '.join('?' * len(numbers))})"
+    return await _pairs(connection, sql, numbers)
+
+
 async def _term_names(connection: AsyncConnection, ids: Iterable[int]) -> dict[int, str]:
     t = schema.index_terms
     names: dict[int, str] = {}
@@ -935,27 +936,6 @@ def _doc(row: Any, person_id: str) -> Doc:
         is_answer=bool(row.is_answer),
         reactions=row.reactions,
         length=row.length,
-    )
-
-
-def _message(row: Any, reactions: tuple[Reaction, ...]) -> Message:
-    return Message(
-        id=row.id,
-        team_id=row.team_id,
-        channel_id=row.channel_id,
-        reply_to_id=row.reply_to_id,
-        author_id=row.author_id,
-        author_name=row.author_name,
-        created_at=row.created_at,
-        last_modified_at=row.last_modified_at,
-        deleted_at=row.deleted_at,
-        subject=row.subject,
-        text=row.text,
-        web_url=row.web_url,
-        message_type=row.message_type,
-        from_application=bool(row.from_application),
-        mentions=(),
-        reactions=reactions,
     )
 
 

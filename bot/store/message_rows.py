@@ -243,6 +243,28 @@ def _message_values(message: Message | MessageFields, mentions: Iterable[str]) -
     )
 
 
+def message_from_row(row: Any, reactions: tuple[Reaction, ...]) -> Message:
+    """A `messages` row (as SQLAlchemy reads it) back as a Message, with the reactions given."""
+    return Message(
+        id=row.id,
+        team_id=row.team_id,
+        channel_id=row.channel_id,
+        reply_to_id=row.reply_to_id,
+        author_id=row.author_id,
+        author_name=row.author_name,
+        created_at=row.created_at,
+        last_modified_at=row.last_modified_at,
+        deleted_at=row.deleted_at,
+        subject=row.subject,
+        text=row.text,
+        web_url=row.web_url,
+        message_type=row.message_type,
+        from_application=bool(row.from_application),
+        mentions=tuple(row.mentions),
+        reactions=reactions,
+    )
+
+
 def _unique_reactions(reactions: Iterable[Reaction]) -> Iterator[Reaction]:
     seen: set[tuple[str, str]] = set()
     for reaction in reactions:

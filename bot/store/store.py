@@ -37,6 +37,7 @@ from bot.store.message_rows import (
     MessageRows,
     channel_sync_values,
     merge_message_rows,
+    message_from_row,
     message_statements,
     storable,
 )
@@ -1172,7 +1173,7 @@ class Store:
                 values = {f"{kind}{i}": key[k] for i, key in enumerate(chunk) for k, kind in enumerate("cm")}
                 query = sa.select(m).where(sa.text(condition).bindparams(**values), m.c.deleted_at.is_(None))
                 rows = await connection.execute(query)
-                found.update(((row.channel_id, row.id), _message_from_row(row, ())) for row in rows)
+                found.update(((row.channel_id, row.id), message_from_row(row, ())) for row in rows)
         return found
 
     async def message(self, channel_id: str, message_id: str) -> Message | None:
@@ -1186,7 +1187,7 @@ class Store:
                     )
                 )
             ).first()
-        return None if row is None else _message_from_row(row, ())
+        return None if row is None else message_from_row(row, ())
 
     async def record_prompt_outcomes(self, outcomes: Iterable[PromptOutcome]) -> int:
         """Record the post each prompt led to and how many reactions it has now; return how many."""
@@ -1314,7 +1315,7 @@ class Store:
                 query = query.where(schema.messages.c.created_at >= since)
             result = await connection.stream(query.execution_options(yield_per=2000))
             async for row in result:
-                yield _message_from_row(row, tuple(reactions_by_message.get((row.channel_id, row.id), ())))
+                yield message_from_row(row, tuple(reactions_by_message.get((row.channel_id, row.id), ())))
 
     async def hidden_people(self) -> frozenset[str]:
         """Ids of everyone who asked not to be suggested."""
@@ -1543,27 +1544,6 @@ def _offered_prompt_from_row(row: Any) -> OfferedPrompt:
         outcome_channel_id=row.outcome_channel_id,
         outcome_message_id=row.outcome_message_id,
         outcome_reactions=int(row.outcome_reactions),
-    )
-
-
-def _message_from_row(row: Any, reactions: tuple[Reaction, ...]) -> Message:
-    return Message(
-        id=row.id,
-        team_id=row.team_id,
-        channel_id=row.channel_id,
-        reply_to_id=row.reply_to_id,
-        author_id=row.author_id,
-        author_name=row.author_name,
-        created_at=row.created_at,
-        last_modified_at=row.last_modified_at,
-        deleted_at=row.deleted_at,
-        subject=row.subject,
-        text=row.text,
-        web_url=row.web_url,
-        message_type=row.message_type,
-        from_application=bool(row.from_application),
-        mentions=tuple(row.mentions),
-        reactions=reactions,
     )
 
 
