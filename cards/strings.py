@@ -61,7 +61,7 @@ _STRINGS: Final[dict[str, dict[Language, str]]] = {
     },
     "experts.more": {"en": "Show more people", "fi": "Näytä lisää"},
     # Teams' own words for presence, so the card reads like the person's status in Teams.
-    "presence.available": {"en": "Available", "fi": "Tavoitettavissa"},
+    "presence.available": {"en": "Available", "fi": "Käytettävissä"},
     "presence.busy": {"en": "Busy", "fi": "Varattu"},
     "presence.do_not_disturb": {"en": "Do not disturb", "fi": "Älä häiritse"},
     "presence.away": {"en": "Away", "fi": "Poissa"},

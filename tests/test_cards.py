@@ -95,7 +95,7 @@ def test_a_rising_person_carries_a_small_mark_in_both_languages(language: Langua
     ("language", "availability", "shown", "color"),
     [
         ("en", "available", "● Available", "good"),
-        ("fi", "available", "● Tavoitettavissa", "good"),
+        ("fi", "available", "● Käytettävissä", "good"),
         ("en", "busy", "● Busy", "attention"),
         ("fi", "do_not_disturb", "● Älä häiritse", "attention"),
         ("en", "be_right_back", "● Be right back", "warning"),
