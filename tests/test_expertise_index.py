@@ -323,3 +323,31 @@ async def fresh_index_state(store: Store, messages: list[Message]) -> dict[str, 
         if admin is not None:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             await admin.close()
+
+
+async def test_an_organization_without_acronyms_learns_once_not_at_every_query(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Learning reads the latest 200,000 messages: with nothing learned, it must still count as done."""
+    ticks = iter(range(0, 10_000, 60))  # a minute between refreshes: each one rechecks
+    clock = {"now": NOW}
+    finder = ExpertFinder(store, clock=lambda: clock["now"], monotonic=lambda: float(next(ticks)))
+    await store.upsert_messages([message("1", "ville", "The vpn client needs a restart after updates.")])
+    reads: list[int] = []
+    recent_texts = store.recent_texts
+
+    async def counted(limit: int) -> list[tuple[str, str]]:
+        reads.append(limit)
+        return await recent_texts(limit)
+
+    monkeypatch.setattr(store, "recent_texts", counted)
+    await finder.refresh(force=True)
+    synonyms, learned_at = await store.expertise.synonyms()
+    assert reads
+    assert synonyms.acronyms == ()
+    assert learned_at == NOW  # nothing learned, and when is kept
+    learned = len(reads)
+    clock["now"] = NOW + timedelta(hours=2)
+    for _ in range(3):
+        assert await experts(finder, "vpn") == ["ville"]
+    assert len(reads) == learned

@@ -239,7 +239,9 @@ async def test_presence_that_fails_leaves_the_card_without_availability_and_the_
     assert statuses(reply) == []
     assert people_on(again) == people_on(reply)
     assert statuses(again) == []
-    assert elapsed < budget + 1.0
+    # The stalled request hangs for 30 s: the answer did not wait for it (a wide margin, not a timing goal;
+    # the card's speed is measured in bench/, and a loaded machine took 2.3 s here).
+    assert elapsed < budget + 8.0
     assert len(source.asked) == 1  # the second question, a moment later, did not ask again
     assert len(presence_requests(graph)) <= 2  # the request and at most one retry (PRESENCE_RETRY)
     served = {"403": {403: 1}, "429": {429: 1}, "503": {503: 2}, "slo": {}}[fault[:3]]

@@ -359,12 +359,15 @@ class ExpertiseIndexStore:
             if unique:
                 await connection.execute(sa.insert(s), list(unique.values()))
             changes = await connection.scalar(sa.select(st.c.value).where(st.c.name == "changes")) or 0
-            upsert = insert(st).values(name="learned_at_changes", value=changes)
-            await connection.execute(
-                upsert.on_conflict_do_update(
-                    index_elements=[st.c.name], set_={"value": upsert.excluded.value}
+            # When is kept apart from the pairs: a tenant whose messages hold no acronym learned nothing, and
+            # must not learn again at every refresh (200,000 messages read each time).
+            for name, value in (("learned_at_changes", changes), ("learned_at", now.timestamp())):
+                upsert = insert(st).values(name=name, value=value)
+                await connection.execute(
+                    upsert.on_conflict_do_update(
+                        index_elements=[st.c.name], set_={"value": upsert.excluded.value}
+                    )
                 )
-            )
 
     async def changes_since_learning(self) -> int:
         """Messages added to or taken out of the index since the synonyms were last learned."""
@@ -377,11 +380,18 @@ class ExpertiseIndexStore:
     async def synonyms(self) -> tuple[Synonyms, datetime | None]:
         """The learned synonyms, and when they were learned (None: never)."""
         s = schema.index_synonyms
+        st = schema.index_stats
         async with self._engine.connect() as connection:
             rows = (await connection.execute(sa.select(s).order_by(s.c.kind, s.c.term, s.c.phrase))).all()
+            stamp = await connection.scalar(sa.select(st.c.value).where(st.c.name == "learned_at"))
         acronyms = tuple((r.term, tuple(r.phrase.split())) for r in rows if r.kind == "acronym")
         numeronyms = tuple((r.term, r.phrase) for r in rows if r.kind == "numeronym")
-        learned = max((r.learned_at for r in rows), default=None)
+        # Stores indexed before the stamp was kept have it on the pairs only.
+        learned = (
+            datetime.fromtimestamp(stamp, UTC)
+            if stamp is not None
+            else max((r.learned_at for r in rows), default=None)
+        )
         return Synonyms(acronyms, numeronyms), learned
 
     async def corpus(self) -> Corpus:
