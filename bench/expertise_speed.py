@@ -41,7 +41,7 @@ import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -56,7 +56,7 @@ from bench.large_tenant import TenantPlan, build_plan, channel_messages
 from bot.assistant import Assistant
 from bot.bootstrap import Services
 from bot.commands import WhoKnows, parse_command
-from bot.expert_finder import ExpertFinder
+from bot.expert_finder import ExpertAnswer, ExpertFinder
 from bot.model import Message
 from bot.nudger import Nudger
 from bot.settings import load_settings
@@ -501,6 +501,26 @@ def services_for(
     return Services(settings, store, finder, summaries, assistant, nudger)
 
 
+class KnownAnswers(ExpertFinder):
+    """An `ExpertFinder` that answers each question it was asked before at once, as it answered it then.
+
+    Seula's app over it measures the turn without the query: what the endpoint, botbuilder, the commands,
+    the store's writes, the card and the reply cost around `find`.
+    """
+
+    def __init__(self, store: Store, clock: Callable[[], datetime]) -> None:
+        super().__init__(store, clock=clock)
+        self._answers: dict[tuple[object, ...], ExpertAnswer] = {}
+
+    async def find(
+        self, topic: str, query: str, asker_id: str | None, limit: int, offset: int = 0
+    ) -> ExpertAnswer:
+        key = (topic, query, asker_id, limit, offset)
+        if key not in self._answers:
+            self._answers[key] = await super().find(topic, query, asker_id, limit, offset)
+        return self._answers[key]
+
+
 def activity(query: Query, number: int, service_url: str, conversation_of: str) -> dict[str, Any]:
     """A 1:1 message as Teams sends it (the shape tests/test_teams_turns.py posts)."""
     return {
@@ -525,33 +545,46 @@ def activity(query: Query, number: int, service_url: str, conversation_of: str) 
 
 
 async def measure_end_to_end(
-    services: Services, queries: Sequence[Query], count: int, warmup: int = 10
+    services: Services,
+    queries: Sequence[Query],
+    count: int,
+    warmup: int = 10,
+    known: Services | None = None,
 ) -> dict[str, Any]:
-    """Seula's app and the echo bot, the same activities posted to each in turn; reply and response times."""
+    """Seula's app and the echo bot, the same activities posted to each in turn; reply and response times.
+
+    With `known` (services over `KnownAnswers`), a second Seula app whose finder answers at once is measured
+    in the same rotation: the turn without the query.
+    """
     connector = LoopbackConnector()
     await connector.start()
     app = create_app(services)
+    known_app = create_app(known) if known is not None else None
     started = time.perf_counter()
     try:
-        async with serving(app) as seula_url, serving(create_echo_app()) as echo_url:
+        async with AsyncExitStack() as stack:
+            seula_url = await stack.enter_async_context(serving(app))
+            echo_url = await stack.enter_async_context(serving(create_echo_app()))
+            bots = [("seula", seula_url), ("echo", echo_url)]
             # The app's start-up work runs `refresh(force=True)`: post only once it is ready.
-            while not app[readiness_key].ready:
-                if app[readiness_key].error:
-                    raise RuntimeError(f"Seula's start-up failed: {app[readiness_key].error}")
-                await asyncio.sleep(0.05)
+            await _ready(app)
             startup_seconds = time.perf_counter() - started
-            samples: dict[str, dict[str, list[float]]] = {
-                bot: {"reply": [], "response": []} for bot in ("seula", "echo")
-            }
-            failures = {"seula": 0, "echo": 0}
+            if known_app is not None and known is not None:
+                bots.insert(1, ("seula_known", await stack.enter_async_context(serving(known_app))))
+                await _ready(known_app)
+                for query in queries:  # every answer known before the first request
+                    await _ask(known.finder, query)
+            names = [bot for bot, _ in bots]
+            samples: dict[str, dict[str, list[float]]] = {bot: {"reply": [], "response": []} for bot in names}
+            failures = dict.fromkeys(names, 0)
             no_card = 0
             timeout = aiohttp.ClientTimeout(total=60)
             async with aiohttp.ClientSession(timeout=timeout) as session:
                 for number in range(warmup + count):
                     query = queries[number % len(queries)]
-                    # Alternate which bot goes first, so neither always follows the other's work.
-                    order = [("seula", seula_url), ("echo", echo_url)]
-                    for bot, url in order if number % 2 == 0 else order[::-1]:
+                    # Rotate which bot goes first, so none always follows another's work.
+                    shift = number % len(bots)
+                    for bot, url in bots[shift:] + bots[:shift]:
                         body = activity(query, number, connector.url, f"{bot}-{query.asker}")
                         body["id"] = f"{bot}-{number}"
                         arrived = connector.expect(body["id"])
@@ -567,27 +600,36 @@ async def measure_end_to_end(
                         if not ok:
                             failures[bot] += 1
                             continue
-                        if bot == "seula" and not connector.cards.get(body["id"]):
+                        if bot != "echo" and not connector.cards.get(body["id"]):
                             no_card += 1
                         if number >= warmup:
                             samples[bot]["reply"].append(connector.arrivals[body["id"]] - sent)
                             samples[bot]["response"].append(answered - sent)
     finally:
         await connector.close()
-    seula, echo = (
-        {kind: percentiles(values) for kind, values in samples[bot].items()} for bot in ("seula", "echo")
-    )
-    return {
+    figures = {bot: {kind: percentiles(values) for kind, values in samples[bot].items()} for bot in samples}
+    seula, echo = figures["seula"], figures["echo"]
+    result = {
         "requests": count,
         "warmup": warmup,
         "app_startup_seconds": startup_seconds,
-        "seula": seula,
-        "echo": echo,
+        **figures,
         "ratio_p50": seula["reply"]["p50_ms"] / echo["reply"]["p50_ms"],
         "ratio_p99": seula["reply"]["p99_ms"] / echo["reply"]["p99_ms"],
         "failures": failures,
         "seula_replies_without_card": no_card,
     }
+    if "seula_known" in figures:
+        result["known_ratio_p50"] = figures["seula_known"]["reply"]["p50_ms"] / echo["reply"]["p50_ms"]
+        result["known_ratio_p99"] = figures["seula_known"]["reply"]["p99_ms"] / echo["reply"]["p99_ms"]
+    return result
+
+
+async def _ready(app: web.Application) -> None:
+    while not app[readiness_key].ready:
+        if app[readiness_key].error:
+            raise RuntimeError(f"Seula's start-up failed: {app[readiness_key].error}")
+        await asyncio.sleep(0.05)
 
 
 # --- one engine --------------------------------------------------------------------------------------------
@@ -633,7 +675,8 @@ async def _measure_engine(options: Options) -> dict[str, Any]:
             logger.info("%s: queries p50 %.1f ms", options.engine, result["queries"]["p50_ms"])
             if options.e2e:
                 services = services_for(store, finder, url, clock)
-                result["end_to_end"] = await measure_end_to_end(services, queries, options.e2e)
+                known = services_for(store, KnownAnswers(store, clock), url, clock)
+                result["end_to_end"] = await measure_end_to_end(services, queries, options.e2e, known=known)
                 logger.info("%s: end to end ratio %.2f", options.engine, result["end_to_end"]["ratio_p50"])
             if options.ingest:
                 result["ingest"] = await measure_ingest(store, finder, plan, options.ingest)
@@ -805,10 +848,18 @@ def print_report(results: Mapping[str, Any]) -> None:
         if "end_to_end" in run:
             e = run["end_to_end"]
             rows.append(("app start-up (refresh again)", f"{e['app_startup_seconds']:.2f} s"))
-            for bot in ("seula", "echo"):
-                rows.append((f"{bot}: POST → reply p50 / p99", _ms2(e[bot]["reply"])))
-                rows.append((f"{bot}: POST → HTTP response p50 / p99", _ms2(e[bot]["response"])))
+            for bot in ("seula", "seula_known", "echo"):
+                if bot in e:
+                    rows.append((f"{bot}: POST → reply p50 / p99", _ms2(e[bot]["reply"])))
+                    rows.append((f"{bot}: POST → HTTP response p50 / p99", _ms2(e[bot]["response"])))
             rows.append(("Seula ÷ echo (reply) p50 / p99", f"{e['ratio_p50']:.2f} / {e['ratio_p99']:.2f}"))
+            if "known_ratio_p50" in e:
+                rows.append(
+                    (
+                        "without the query (seula_known) ÷ echo",
+                        f"{e['known_ratio_p50']:.2f} / {e['known_ratio_p99']:.2f}",
+                    )
+                )
             if any(e["failures"].values()) or e["seula_replies_without_card"]:
                 rows.append(
                     (

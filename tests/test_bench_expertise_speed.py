@@ -58,10 +58,11 @@ def test_queries_find_the_planted_experts_of_rare_topics(results: dict[str, Any]
 
 def test_end_to_end_measures_seula_against_the_echo_bot(results: dict[str, Any]) -> None:
     e2e = results["engines"][0]["end_to_end"]
-    assert e2e["failures"] == {"seula": 0, "echo": 0}
+    assert e2e["failures"] == {"seula": 0, "seula_known": 0, "echo": 0}
     assert e2e["seula_replies_without_card"] == 0
-    assert e2e["seula"]["reply"]["n"] == e2e["echo"]["reply"]["n"] == 6
+    assert e2e["seula"]["reply"]["n"] == e2e["seula_known"]["reply"]["n"] == e2e["echo"]["reply"]["n"] == 6
     assert e2e["ratio_p50"] > 0
+    assert e2e["known_ratio_p50"] > 0  # the turn without the query, against the same echo bot
 
 
 def test_a_new_message_becomes_findable(results: dict[str, Any]) -> None:

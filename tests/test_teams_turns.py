@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot.bootstrap import Services, open_services
+from bot.assistant import Assistant, Incoming, Reply
+from bot.bootstrap import Services, open_services, utc_now
 from bot.graph_import import import_json_lines
 from bot.web import create_app
 from tests.conftest import LoopbackConnector, make_settings, shared_path
@@ -124,6 +125,17 @@ async def test_unknown_input_gets_a_short_help_card(post: Post, connector: Loopb
     [card] = connector.cards()
     assert "didn't understand" in card_text(card)
     assert "who knows" in card_text(card)
+
+
+async def test_the_card_reaches_teams_exactly_as_the_assistant_built_it(
+    post: Post, connector: LoopbackConnector, services: Services
+) -> None:
+    # The edge hands botbuilder the card whole (CardContent), not for msrest to walk value by value.
+    await post(personal_message("who knows kubernetes"))
+    reply = await services.assistant.on_message(
+        Incoming(text="who knows kubernetes", locale="en-US", user_id=CAROL[0])
+    )
+    assert connector.cards() == [reply.card]
 
 
 async def test_a_channel_mention_is_answered_in_its_thread(post: Post, connector: LoopbackConnector) -> None:
@@ -412,6 +424,40 @@ async def test_the_timezone_teams_reports_is_kept_for_send_times(post: Post, ser
     assert await services.store.timezones() == {CAROL[0]: "America/New_York"}
     await post(personal_message("help", localTimezone="Not/A_Zone", entities=[]))
     assert await services.store.timezones() == {CAROL[0]: "America/New_York"}  # nothing valid: kept
+
+
+class _FailingAssistant(Assistant):
+    """Seula's assistant, failing every message as a bug or a lost database connection would."""
+
+    async def on_message(self, incoming: Incoming) -> Reply:
+        raise RuntimeError("the answer failed")
+
+
+async def test_a_message_whose_answer_fails_still_keeps_its_conversation_and_time_zone(
+    services: Services, connector: LoopbackConnector, aiohttp_client: Any
+) -> None:
+    # The conversation reference and the time zone are written while the answer is worked out (so they
+    # cost the reply no time): they must land whatever happens to the answer.
+    failing = _FailingAssistant(
+        services.store, services.finder, services.summaries, 5, "en", clock=utc_now, nudger=services.nudger
+    )
+    client = await aiohttp_client(create_app(replace(services, assistant=failing)))
+    message = {**personal_message("who knows kubernetes"), "serviceUrl": connector.url}
+    assert (await client.post("/api/messages", json=message)).status == 200
+    assert connector.cards() == []
+    assert "went wrong" in connector.texts()[0]
+    assert await services.store.get_conversation(f"a:personal-{CAROL[0]}") is not None
+    assert await services.store.timezones() == {CAROL[0]: "Europe/Helsinki"}
+
+
+async def test_a_reply_the_connector_refuses_still_keeps_the_conversation_and_time_zone(
+    client: TestClient,  # type: ignore[type-arg]
+    services: Services,
+) -> None:
+    refused = {**personal_message("who knows kubernetes"), "serviceUrl": "http://127.0.0.1:9/"}
+    await client.post("/api/messages", json=refused)
+    assert await services.store.get_conversation(f"a:personal-{CAROL[0]}") is not None
+    assert await services.store.timezones() == {CAROL[0]: "Europe/Helsinki"}
 
 
 async def test_team_membership_events_update_who_may_see_the_team(

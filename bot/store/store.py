@@ -374,8 +374,12 @@ class Store:
             if state.last_round_at is not None:
                 await self._mark_synced(connection, state)
 
-    async def save_conversation(self, record: ConversationRecord) -> None:
-        """Remember how to reach a conversation (stored on install and on every message)."""
+    async def save_conversation(
+        self, record: ConversationRecord, *, sender_id: str | None = None, timezone: str | None = None
+    ) -> None:
+        """Remember how to reach a conversation (stored on install and on every message); with `sender_id`
+        and `timezone`, also the IANA zone the sender's Teams reported (as `record_timezone`), in one
+        transaction."""
         if self._blocked(record.user_id):
             return
         row = {
@@ -399,6 +403,8 @@ class Store:
                     .where(r.c.person_id == record.user_id, r.c.unreachable_at.is_not(None))
                     .values(unreachable_at=None, updated_at=record.updated_at)
                 )
+            if sender_id and timezone and not self._blocked(sender_id):
+                await self._save_timezone(connection, sender_id, timezone, record.updated_at)
 
     async def forget_person(self, person_id: str) -> dict[str, int]:
         """Erase everything held about a person and put them on the stop-list; return what went, by kind.
@@ -938,14 +944,14 @@ class Store:
         """Remember the IANA timezone Teams reported with a person's message (for send times)."""
         if self._blocked(person_id):
             return
-        r = schema.delivery_recipients
         async with self._engine.begin() as connection:
-            await self._upsert(
-                connection,
-                r,
-                [{"person_id": person_id, "timezone": timezone, "updated_at": now}],
-                ["person_id"],
-            )
+            await self._save_timezone(connection, person_id, timezone, now)
+
+    async def _save_timezone(
+        self, connection: AsyncConnection, person_id: str, timezone: str, now: datetime
+    ) -> None:
+        row = {"person_id": person_id, "timezone": timezone, "updated_at": now}
+        await self._upsert(connection, schema.delivery_recipients, [row], ["person_id"])
 
     async def timezones(self) -> dict[str, str]:
         """Each person's last reported IANA timezone, by Entra object id."""

@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import (
     Activity,
     AdaptiveCardInvokeResponse,
     AdaptiveCardInvokeValue,
+    Attachment,
     ChannelAccount,
 )
 from botbuilder.schema.teams import TeamInfo
+from msrest.serialization import Model
 
 from bot.assistant import Assistant, Incoming, Reply
 from bot.graph_import import import_live_message
 from bot.model import ConversationRecord, TeamMember
 from bot.send_time import is_timezone
 from bot.store import Store
-from cards.elements import CARD_CONTENT_TYPE
+from cards.elements import CARD_CONTENT_TYPE, Element
 from cards.notice_card import build_notice_card
 
 logger = logging.getLogger(__name__)
@@ -38,8 +41,17 @@ class SeulaActivityHandler(TeamsActivityHandler):  # type: ignore[misc]
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        await self._remember_conversation(activity)
-        await self._remember_timezone(activity)
+        # What every message leaves in the store (how to reach its conversation, the sender's time zone) is
+        # written while the answer is worked out and sent, and awaited before the turn ends whatever happens
+        # to the answer: Teams gets its 200 only once it is stored; a failed answer or send loses none of it.
+        remembered = asyncio.ensure_future(self._remember_conversation(activity, _timezone(activity)))
+        try:
+            await self._answer(turn_context)
+        finally:
+            await remembered
+
+    async def _answer(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
         text, mentioned = _without_bot_mention(activity)
         value = activity.value if isinstance(activity.value, dict) else None
         personal = activity.conversation.conversation_type in (None, "personal")
@@ -134,13 +146,9 @@ class SeulaActivityHandler(TeamsActivityHandler):  # type: ignore[misc]
             language = self._assistant.language_for("", _locale(activity))
             await turn_context.send_activity(_to_activity(self._assistant.welcome(language)))
 
-    async def _remember_timezone(self, activity: Activity) -> None:
-        # Weekly messages go out at a local hour: keep the zone the person's Teams client reports.
-        person, zone = _user_id(activity), _timezone(activity)
-        if person and zone:
-            await self._store.record_timezone(person, zone, datetime.now(UTC))
-
-    async def _remember_conversation(self, activity: Activity) -> None:
+    async def _remember_conversation(self, activity: Activity, timezone: str | None = None) -> None:
+        # Weekly messages go out at a local hour: a message's `timezone` (the zone its sender's Teams client
+        # reports) is kept with the conversation.
         reference = TurnContext.get_conversation_reference(activity)
         channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
         conversation = activity.conversation
@@ -155,7 +163,9 @@ class SeulaActivityHandler(TeamsActivityHandler):  # type: ignore[misc]
                 user_id=_user_id(activity) if conversation.conversation_type == "personal" else None,
                 team_id=(channel_data.get("team") or {}).get("id"),
                 channel_id=(channel_data.get("channel") or {}).get("id"),
-            )
+            ),
+            sender_id=_user_id(activity),
+            timezone=timezone,
         )
 
 
@@ -225,9 +235,32 @@ def _as_graph_message(activity: Activity, team_id: str, channel_id: str) -> dict
     }
 
 
+class CardContent(Model):
+    """A built Adaptive Card as botbuilder sends it: serialised as it is, never walked or copied.
+
+    A card is plain JSON data, built afresh for each reply and never changed after. As a plain dict,
+    msrest serialised it value by value and `TurnContext.send_activities` deep-copied it first (for a 17 KB
+    expert card each took about 20 times as long as now: bench/README.md, "The turn's own cost"); as
+    msrest's "additional properties" it goes into the request body whole, and a copy of the activity shares
+    it. Card actions' invoke responses keep a plain dict: msrest types that value as a dict.
+    """
+
+    # how msrest sends a model's extra properties as they are (see Model.enable_additional_properties_sending)
+    _attribute_map = {"additional_properties": {"key": "", "type": "{object}"}}  # noqa: RUF012
+
+    def __init__(self, card: Element) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.additional_properties = card
+
+    def __deepcopy__(self, memo: dict[int, object]) -> CardContent:
+        return self
+
+
 def _to_activity(reply: Reply) -> Activity:
     if reply.card is not None:
-        return MessageFactory.attachment(CardFactory.adaptive_card(reply.card))
+        return MessageFactory.attachment(
+            Attachment(content_type=CARD_CONTENT_TYPE, content=CardContent(reply.card))
+        )
     return MessageFactory.text(reply.text or "")
 
 
