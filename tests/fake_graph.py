@@ -146,6 +146,16 @@ class RequestRecord:
 # --- the data ---
 
 
+def _written_by_a_person(obj: Mapping[str, Any]) -> bool:
+    """A message a person wrote: not a system event (`from` null) nor an app's (`from.application`)."""
+    sender = obj.get("from") or {}
+    return (
+        obj.get("messageType") == "message"
+        and bool((sender.get("user") or {}).get("id"))
+        and not sender.get("application")
+    )
+
+
 @dataclass(slots=True)
 class _Message:
     """One chatMessage, kept as compact JSON bytes plus what the indexes and statistics need."""
@@ -156,6 +166,7 @@ class _Message:
     modified_ms: int
     deleted: bool
     reactions: int
+    people: bool  # a person wrote it (stats count no system event or app's message as anyone's writing)
     json: bytes
     unknown_enum_json: bytes | None  # the bytes a client gets without `Prefer: include-unknown-enum-members`
 
@@ -177,6 +188,7 @@ class _Message:
             modified_ms=_ms(modified) if modified else created_ms,
             deleted=bool(obj.get("deletedDateTime")),
             reactions=len(obj.get("reactions") or ()),
+            people=_written_by_a_person(obj),
             json=payload,
             unknown_enum_json=unknown,
         )
@@ -711,7 +723,7 @@ class FakeGraph:
             window = self._delta_window_ms()
             threshold = window if threshold is None else max(threshold, window)
         listed = [c for c in self._channels.values() if c.standard and c.removed_status != 404]
-        roots = replies = deleted = reactions = 0
+        roots = replies = deleted = reactions = others = 0
         for channel in listed:
             if channel.removed_status is not None:
                 continue
@@ -722,6 +734,9 @@ class FakeGraph:
                     if message.deleted:
                         deleted += 1
                         continue
+                    if not message.people:
+                        others += 1
+                        continue
                     reactions += message.reactions
                     if message.reply_to is None:
                         roots += 1
@@ -731,7 +746,7 @@ class FakeGraph:
             "people": len(self._users),
             "teams": len(self._teams),
             "channels": len(listed),
-            "messages": {"roots": roots, "replies": replies, "deleted": deleted},
+            "messages": {"roots": roots, "replies": replies, "deleted": deleted, "system_and_bots": others},
             "reactions": reactions,
         }
 
