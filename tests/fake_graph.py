@@ -348,6 +348,7 @@ class FakeGraph:
         self._channels: dict[str, _Channel] = {}
         self._presences: dict[str, dict[str, str]] = {}  # user id -> {"availability": …, "activity": …}
         self._failures: list[_Fault] = []
+        self._delta_generation = 0  # delta links of an older generation answer 410 (`expire_delta_links`)
         self._delays: list[_Fault] = []
         self._truncations: list[_Fault] = []
         self._channel_limit: float | None = None
@@ -601,6 +602,11 @@ class FakeGraph:
         if status not in (403, 404):
             raise ValueError(f"a removed channel answers 403 or 404, not {status}")
         self._channel(channel_id).removed_status = status
+
+    def expire_delta_links(self) -> None:
+        """Every delta link served so far answers 410 Gone: Graph's synchronization reset, for a delta state
+        it no longer keeps (the next links of rounds under way still work)."""
+        self._delta_generation += 1
 
     def add_user(self, obj: Mapping[str, Any]) -> None:
         """Add a person (Graph user shape; `manager` may be an id or a directoryObject)."""
@@ -1185,6 +1191,10 @@ class FakeGraph:
         elif deltatoken:
             # A new incremental round: the threads changed after the token's sequence, up to now's.
             previous = _decode_token(deltatoken, channel.id)
+            if previous.get("g", 0) != self._delta_generation:
+                raise GraphError(
+                    410, "The delta token is expired and data must be synchronized again.", "resyncRequired"
+                )
             state = {"v": 1, "c": channel.id, "m": "c", "s": previous["s"], "e": self._seq, "o": 0}
             state |= {"t": previous["t"], "x": previous["x"]}
         else:
@@ -1227,6 +1237,8 @@ class FakeGraph:
             )
         else:
             final = {"v": 1, "c": channel.id, "s": state["e"], "t": top, "x": int(expand)}
+            if self._delta_generation:
+                final["g"] = self._delta_generation
             links["@odata.deltaLink"] = ctx.channel_link(
                 channel, "messages/delta", _encode_token(final), "$deltatoken"
             )

@@ -150,6 +150,30 @@ async def test_an_incremental_round_follows_edits_deletions_reactions_and_new_me
     assert all("delta" in r.path or "/replies" in r.path for r in message_requests), "only the delta is read"
 
 
+async def test_an_expired_delta_link_starts_a_new_round_instead_of_failing_every_pass(
+    store: Store, graph: FakeGraph
+) -> None:
+    """The clean-room check: Graph answers 410 Gone to a delta link whose state it no longer keeps; every
+    channel was then `failed` in every later pass, on the same dead link, and nothing more was read."""
+    await run_sync(store, graph)
+    held = await messages_by_key(store)
+    channel, root = next((m.channel_id, m) for m in held.values() if m.is_root and m.is_people_writing)
+    graph.edit_message(channel, root.id, "<p>Edited after Graph dropped the delta state</p>")
+    graph.expire_delta_links()
+
+    report = await run_sync(store, graph, now=NOW + timedelta(days=1))
+
+    assert report.problems == []
+    assert (await store.stats()).counts() == graph.expected_stats()
+    edited = (await messages_by_key(store))[(channel, root.id)]
+    assert edited.text == "Edited after Graph dropped the delta state"
+    assert all(s.state == "ok" and s.rounds == 2 for s in (await store.stats()).sync)
+    graph.delete_message(channel, root.id)
+    report = await run_sync(store, graph, now=NOW + timedelta(days=2))
+    assert report.problems == [], "the new round's delta link is followed"
+    assert (await store.stats()).counts() == graph.expected_stats()
+
+
 async def test_a_pass_before_the_interval_reads_no_messages(store: Store, graph: FakeGraph) -> None:
     await run_sync(store, graph)
     requests_before = len(graph.requests)
