@@ -1456,7 +1456,8 @@ class Store:
 
 def _people_writing(m: sa.Table) -> sa.ColumnElement[bool]:
     """`Message.is_people_writing` of a row, deletion aside: not a system event nor an app's message."""
-    return sa.and_(m.c.message_type == "message", m.c.from_application.is_(False), m.c.author_id.is_not(None))
+    # author_id first: SQLite's planner then reads the latest messages by the author index, not the table.
+    return sa.and_(m.c.author_id.is_not(None), m.c.message_type == "message", m.c.from_application.is_(False))
 
 
 def _make_parent_folder(database: str) -> None:
