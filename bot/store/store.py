@@ -1164,7 +1164,12 @@ class Store:
         m = schema.messages
         query = (
             sa.select(m.c.channel_id, m.c.subject, m.c.text)
-            .where(m.c.deleted_at.is_(None), _people_writing(m))
+            .where(
+                m.c.deleted_at.is_(None),
+                m.c.author_id.is_not(None),
+                m.c.message_type == "message",
+                m.c.from_application.is_(False),
+            )
             .order_by(m.c.created_at.desc())
             .limit(limit)
         )
@@ -1456,7 +1461,6 @@ class Store:
 
 def _people_writing(m: sa.Table) -> sa.ColumnElement[bool]:
     """`Message.is_people_writing` of a row, deletion aside: not a system event nor an app's message."""
-    # author_id first: SQLite's planner then reads the latest messages by the author index, not the table.
     return sa.and_(m.c.author_id.is_not(None), m.c.message_type == "message", m.c.from_application.is_(False))
 
 
