@@ -163,11 +163,7 @@ async def _stats(services: Services, as_json: bool) -> int:
     indexed = (await index.corpus()).documents
     waiting = await index.pending()
     body = {
-        "people": stats.people,
-        "teams": stats.teams,
-        "channels": stats.channels,
-        "messages": {"roots": stats.roots, "replies": stats.replies, "deleted": stats.deleted},
-        "reactions": stats.reactions,
+        **stats.counts(),
         "conversations": stats.conversations,
         "database": services.store.engine_name,
         "index": {"messages": indexed, "waiting": waiting, "building": await index.building()},
@@ -193,7 +189,8 @@ async def _stats(services: Services, as_json: bool) -> int:
     else:
         _print(
             f"{stats.people} people, {stats.teams} teams, {stats.channels} channels, "
-            f"{stats.roots} posts, {stats.replies} replies ({stats.deleted} deleted), "
+            f"{stats.roots} posts, {stats.replies} replies ({stats.deleted} deleted, "
+            f"{stats.system_and_bots} from the system or apps), "
             f"{stats.reactions} reactions; {indexed} messages in the expertise index, {waiting} waiting"
         )
     return 0

@@ -493,13 +493,7 @@ async def _run_seula(run: SyncRun) -> dict[str, Any]:
         "main_thread_cpu_seconds": main_cpu_seconds,
         "peak_rss_mb": _peak_rss_mb(),
         "rss_before_pass_mb": rss_before,
-        "stats": {
-            "people": stats.people,
-            "teams": stats.teams,
-            "channels": stats.channels,
-            "messages": {"roots": stats.roots, "replies": stats.replies, "deleted": stats.deleted},
-            "reactions": stats.reactions,
-        },
+        "stats": stats.counts(),
         "channel_states": dict(Counter(s.state for s in stats.sync)),
     }
     if profiler is not None and run.profile_path:

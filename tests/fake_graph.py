@@ -146,6 +146,16 @@ class RequestRecord:
 # --- the data ---
 
 
+def _written_by_a_person(obj: Mapping[str, Any]) -> bool:
+    """A message a person wrote: not a system event (`from` null) nor an app's (`from.application`)."""
+    sender = obj.get("from") or {}
+    return (
+        obj.get("messageType") == "message"
+        and bool((sender.get("user") or {}).get("id"))
+        and not sender.get("application")
+    )
+
+
 @dataclass(slots=True)
 class _Message:
     """One chatMessage, kept as compact JSON bytes plus what the indexes and statistics need."""
@@ -156,6 +166,7 @@ class _Message:
     modified_ms: int
     deleted: bool
     reactions: int
+    people: bool  # a person wrote it (stats count no system event or app's message as anyone's writing)
     json: bytes
     unknown_enum_json: bytes | None  # the bytes a client gets without `Prefer: include-unknown-enum-members`
 
@@ -177,6 +188,7 @@ class _Message:
             modified_ms=_ms(modified) if modified else created_ms,
             deleted=bool(obj.get("deletedDateTime")),
             reactions=len(obj.get("reactions") or ()),
+            people=_written_by_a_person(obj),
             json=payload,
             unknown_enum_json=unknown,
         )
@@ -336,6 +348,7 @@ class FakeGraph:
         self._channels: dict[str, _Channel] = {}
         self._presences: dict[str, dict[str, str]] = {}  # user id -> {"availability": …, "activity": …}
         self._failures: list[_Fault] = []
+        self._delta_generation = 0  # delta links of an older generation answer 410 (`expire_delta_links`)
         self._delays: list[_Fault] = []
         self._truncations: list[_Fault] = []
         self._channel_limit: float | None = None
@@ -590,6 +603,11 @@ class FakeGraph:
             raise ValueError(f"a removed channel answers 403 or 404, not {status}")
         self._channel(channel_id).removed_status = status
 
+    def expire_delta_links(self) -> None:
+        """Every delta link served so far answers 410 Gone: Graph's synchronization reset, for a delta state
+        it no longer keeps (the next links of rounds under way still work)."""
+        self._delta_generation += 1
+
     def add_user(self, obj: Mapping[str, Any]) -> None:
         """Add a person (Graph user shape; `manager` may be an id or a directoryObject)."""
         if str(obj["id"]) in self._users:
@@ -711,7 +729,7 @@ class FakeGraph:
             window = self._delta_window_ms()
             threshold = window if threshold is None else max(threshold, window)
         listed = [c for c in self._channels.values() if c.standard and c.removed_status != 404]
-        roots = replies = deleted = reactions = 0
+        roots = replies = deleted = reactions = others = 0
         for channel in listed:
             if channel.removed_status is not None:
                 continue
@@ -722,6 +740,9 @@ class FakeGraph:
                     if message.deleted:
                         deleted += 1
                         continue
+                    if not message.people:
+                        others += 1
+                        continue
                     reactions += message.reactions
                     if message.reply_to is None:
                         roots += 1
@@ -731,7 +752,7 @@ class FakeGraph:
             "people": len(self._users),
             "teams": len(self._teams),
             "channels": len(listed),
-            "messages": {"roots": roots, "replies": replies, "deleted": deleted},
+            "messages": {"roots": roots, "replies": replies, "deleted": deleted, "system_and_bots": others},
             "reactions": reactions,
         }
 
@@ -1170,6 +1191,10 @@ class FakeGraph:
         elif deltatoken:
             # A new incremental round: the threads changed after the token's sequence, up to now's.
             previous = _decode_token(deltatoken, channel.id)
+            if previous.get("g", 0) != self._delta_generation:
+                raise GraphError(
+                    410, "The delta token is expired and data must be synchronized again.", "resyncRequired"
+                )
             state = {"v": 1, "c": channel.id, "m": "c", "s": previous["s"], "e": self._seq, "o": 0}
             state |= {"t": previous["t"], "x": previous["x"]}
         else:
@@ -1212,6 +1237,8 @@ class FakeGraph:
             )
         else:
             final = {"v": 1, "c": channel.id, "s": state["e"], "t": top, "x": int(expand)}
+            if self._delta_generation:
+                final["g"] = self._delta_generation
             links["@odata.deltaLink"] = ctx.channel_link(
                 channel, "messages/delta", _encode_token(final), "$deltatoken"
             )

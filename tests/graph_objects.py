@@ -130,6 +130,76 @@ def chat_message(
     }
 
 
+def system_event(
+    id: int, at: datetime, initiator: str, channel_id: str = CHANNEL, team_id: str = TEAM
+) -> dict[str, Any]:
+    """A system event as Graph lists it (`from` null, `eventDetail`): somebody added a member."""
+    event = chat_message(id, ("", ""), "<systemEventMessage/>", at=at, channel_id=channel_id, team_id=team_id)
+    return {
+        **event,
+        "messageType": "systemEventMessage",
+        "from": None,
+        "eventDetail": {
+            "@odata.type": "#microsoft.graph.membersAddedEventMessageDetail",
+            "visibleHistoryStartDateTime": "0001-01-01T00:00:00Z",
+            "members": [
+                {"id": initiator, "userIdentityType": "aadUser", "tenantId": TENANT, "displayName": None}
+            ],
+            "initiator": {
+                "application": None,
+                "device": None,
+                "user": {"id": initiator, "displayName": None, "userIdentityType": "aadUser"},
+            },
+        },
+    }
+
+
+def app_message(
+    id: int,
+    at: datetime,
+    reactions: list[str],
+    reply_to: int | None = None,
+    channel_id: str = CHANNEL,
+    team_id: str = TEAM,
+) -> dict[str, Any]:
+    """A bot's message (`from.application`, an Adaptive Card attachment) that people reacted to."""
+    message = chat_message(
+        id,
+        ("", ""),
+        "",
+        reply_to=reply_to,
+        reactions=reactions,
+        at=at,
+        channel_id=channel_id,
+        team_id=team_id,
+    )
+    return {
+        **message,
+        "from": {
+            "application": {
+                "@odata.type": "#microsoft.graph.teamworkApplicationIdentity",
+                "id": "a8c4d5a2-0d3b-4f7a-9d33-3c1f9d1d0b11",
+                "displayName": "Polly",
+                "applicationIdentityType": "bot",
+            },
+            "device": None,
+            "user": None,
+        },
+        "body": {"contentType": "html", "content": '<attachment id="card1"></attachment>'},
+        "attachments": [
+            {
+                "id": "card1",
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "contentUrl": None,
+                "content": '{"type":"AdaptiveCard","body":[{"type":"TextBlock","text":"Poll: lunch?"}]}',
+                "name": None,
+                "thumbnailUrl": None,
+                "teamsAppId": "a8c4d5a2-0d3b-4f7a-9d33-3c1f9d1d0b11",
+            }
+        ],
+    }
+
+
 ANNA = ("a0000000-0000-4000-8000-000000000001", "Anna Virtanen")
 BEN = ("b0000000-0000-4000-8000-000000000002", "Ben Carter")
 CAROL = ("c0000000-0000-4000-8000-000000000003", "Carol Nieminen")
@@ -193,9 +263,17 @@ def small_tenant() -> list[dict[str, Any]]:
 
 
 def generated_tenant(
-    seed: int = 7, channels: int = 3, threads_per_channel: int = 110, people: int = 12
+    seed: int = 7,
+    channels: int = 3,
+    threads_per_channel: int = 110,
+    people: int = 12,
+    apps_and_events: bool = False,
 ) -> list[dict[str, Any]]:
-    """A deterministic tenant big enough to page: users (with profiles and managers), two teams, channels."""
+    """A deterministic tenant big enough to page: users (with profiles and managers), two teams, channels.
+
+    `apps_and_events` adds to each channel's last thread a system event, a bot's post and a bot's reply, each
+    of the bot's with reactions, as real channels have them.
+    """
     import random
 
     rng = random.Random(seed)
@@ -253,4 +331,15 @@ def generated_tenant(
                         team_id=team_id,
                     )
                 )
+        if apps_and_events:
+            reactors = [u[0] for u in users[:2]]
+            at = START - timedelta(days=400) + timedelta(days=threads_per_channel * 4, hours=c)
+            objects += [
+                system_event(message_id + 1, at, users[0][0], channel_id, team_id),
+                app_message(message_id + 2, at, reactors, channel_id=channel_id, team_id=team_id),
+                app_message(
+                    message_id + 3, at, reactors, reply_to=root, channel_id=channel_id, team_id=team_id
+                ),
+            ]
+            message_id += 3
     return objects

@@ -42,7 +42,7 @@ def test_import_then_stats(tenant_file: Path, capsys: pytest.CaptureFixture[str]
     status, out = run(capsys, "stats", "--json")
     stats = json.loads(out)
     assert stats["people"] == 4
-    assert stats["messages"] == {"roots": 4, "replies": 4, "deleted": 0}
+    assert stats["messages"] == {"roots": 4, "replies": 4, "deleted": 0, "system_and_bots": 0}
     assert stats["sync"][0]["channel"] == "Kubernetes"
     assert stats["sync"][0]["last_sync"] is None
 

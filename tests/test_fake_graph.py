@@ -539,7 +539,7 @@ async def test_a_removed_channel_answers_its_status_everywhere(
     assert [c.display_name for c in listed.value] == expected
     stats = graph.expected_stats()
     assert stats["channels"] == len(expected)
-    assert stats["messages"]["roots"] == 6, "the removed channel's messages are no longer served"
+    assert stats["messages"]["roots"] == 5, "the removed channel's messages are no longer served"
 
 
 def test_expected_stats_count_what_is_served() -> None:
@@ -548,10 +548,15 @@ def test_expected_stats_count_what_is_served() -> None:
         "people": 4,
         "teams": 2,
         "channels": 2,
-        "messages": {"roots": 7, "replies": 8, "deleted": 1},
+        "messages": {"roots": 6, "replies": 8, "deleted": 1, "system_and_bots": 1},
         "reactions": 3,
     }
-    assert graph.expected_stats(delta_only=True)["messages"] == {"roots": 6, "replies": 7, "deleted": 1}
+    assert graph.expected_stats(delta_only=True)["messages"] == {
+        "roots": 5,
+        "replies": 7,
+        "deleted": 1,
+        "system_and_bots": 1,
+    }, "the system event (500) is nobody's writing"
     graph.delete_message(CHANNEL, "101")
     stats = graph.expected_stats()
     assert (stats["messages"]["deleted"], stats["reactions"]) == (2, 1)
@@ -563,7 +568,7 @@ async def test_a_full_delta_sync_of_the_demo_tenant_matches_expected_stats(
     now = datetime(2026, 11, 1, tzinfo=UTC)
     graph = await fake_graph(generate_demo_tenant(now=now), now, record_requests=False)
     _, teams, _ = await get_json(session, f"{graph.base_url}/teams")
-    roots = replies = deleted = reactions = 0
+    roots = replies = deleted = reactions = others = 0
     channels = 0
     for team_id in ids(teams["value"]):
         url = f"{graph.base_url}/teams/{team_id}/channels?$filter=membershipType eq 'standard'"
@@ -580,14 +585,20 @@ async def test_a_full_delta_sync_of_the_demo_tenant_matches_expected_stats(
                         if message["deletedDateTime"]:
                             deleted += 1
                             continue
+                        if message["messageType"] != "message" or not (message["from"] or {}).get("user"):
+                            others += 1
+                            continue
                         reactions += len(message["reactions"])
                         roots, replies = (roots + 1, replies) if root is message else (roots, replies + 1)
                 link = page.get("@odata.nextLink")
     expected = graph.expected_stats(delta_only=True)
     assert (channels, reactions) == (expected["channels"], expected["reactions"])
-    assert {"roots": roots, "replies": replies, "deleted": deleted} == expected["messages"]
+    assert {"roots": roots, "replies": replies, "deleted": deleted, "system_and_bots": others} == expected[
+        "messages"
+    ]
+    assert others, "the demo's system events are served"
     assert expected["messages"]["roots"] < graph.expected_stats()["messages"]["roots"], "a year > 8 months"
-    assert graph.served_messages == roots + replies + deleted
+    assert graph.served_messages == roots + replies + deleted + others
 
 
 def test_a_json_lines_tenant_loads(tmp_path: Path) -> None:

@@ -42,16 +42,6 @@ FAST_RETRY = RetryPolicy(max_attempts=6, base_delay_seconds=0.01, max_delay_seco
 StartGraph = Callable[..., Any]
 
 
-def stats_view(stats: Any) -> dict[str, Any]:
-    return {
-        "people": stats.people,
-        "teams": stats.teams,
-        "channels": stats.channels,
-        "messages": {"roots": stats.roots, "replies": stats.replies, "deleted": stats.deleted},
-        "reactions": stats.reactions,
-    }
-
-
 def settings_for(graph: FakeGraph, **extra: str) -> Settings:
     return make_settings(GRAPH_TOKEN=TOKEN, GRAPH_BASE_URL=graph.base_url, **extra)
 
@@ -80,7 +70,9 @@ async def run_sync(
 
 @pytest.fixture
 async def graph(fake_graph: StartGraph) -> FakeGraph:  # noqa: F811
-    served: FakeGraph = await fake_graph(generated_tenant(), NOW, token=TOKEN, inline_replies=3)
+    served: FakeGraph = await fake_graph(
+        generated_tenant(apps_and_events=True), NOW, token=TOKEN, inline_replies=3
+    )
     return served
 
 
@@ -91,11 +83,28 @@ async def messages_by_key(store: Store) -> dict[tuple[str, str], Message]:
 async def test_a_first_pass_holds_exactly_what_graph_serves(store: Store, graph: FakeGraph) -> None:
     report = await run_sync(store, graph)
     assert report.problems == []
-    assert stats_view(await store.stats()) == graph.expected_stats()
+    assert (await store.stats()).counts() == graph.expected_stats()
     assert report.channels_synced == 3
     people = await store.people()
     assert any(person.skills == ("kubernetes",) for person in people.values()), "profile fields are read"
     assert sum(1 for person in people.values() if person.manager_id) == len(people) - 1
+
+
+async def test_system_events_and_apps_messages_are_held_but_counted_as_nobodys_writing(
+    store: Store, graph: FakeGraph
+) -> None:
+    """The clean-room check: `stats` counted a channel's system events, a bot's posts and the reactions on
+    them as people's roots and reactions, where a reviewer counts what people wrote."""
+    await run_sync(store, graph)
+    held = await messages_by_key(store)
+    others = [m for m in held.values() if not m.deleted_at and not m.is_people_writing]
+    assert len(others) == 9, "each channel's system event, bot post and bot reply are kept for their threads"
+    assert any(m.reactions for m in others), "people's reactions to a bot are held"
+    stats = await store.stats()
+    assert stats.system_and_bots == len(others)
+    assert stats.roots == sum(1 for m in held.values() if m.is_root and m.is_people_writing)
+    assert stats.replies == sum(1 for m in held.values() if not m.is_root and m.is_people_writing)
+    assert stats.reactions == sum(len(m.reactions) for m in held.values() if m.is_people_writing)
 
 
 async def test_history_older_than_the_delta_window_is_read_too(store: Store, graph: FakeGraph) -> None:
@@ -129,7 +138,7 @@ async def test_an_incremental_round_follows_edits_deletions_reactions_and_new_me
     report = await run_sync(store, graph)
 
     assert report.problems == []
-    assert stats_view(await store.stats()) == graph.expected_stats()
+    assert (await store.stats()).counts() == graph.expected_stats()
     after = await messages_by_key(store)
     assert after[(channel, root.id)].text == "Edited: the answer is kubectl rollout undo"
     assert "heart" in {r.reaction_type for r in after[(channel, root.id)].reactions}
@@ -139,6 +148,30 @@ async def test_an_incremental_round_follows_edits_deletions_reactions_and_new_me
     assert (channel, "1800000000000") in after
     message_requests = [r for r in graph.requests[requests_before:] if "/messages" in r.path]
     assert all("delta" in r.path or "/replies" in r.path for r in message_requests), "only the delta is read"
+
+
+async def test_an_expired_delta_link_starts_a_new_round_instead_of_failing_every_pass(
+    store: Store, graph: FakeGraph
+) -> None:
+    """The clean-room check: Graph answers 410 Gone to a delta link whose state it no longer keeps; every
+    channel was then `failed` in every later pass, on the same dead link, and nothing more was read."""
+    await run_sync(store, graph)
+    held = await messages_by_key(store)
+    channel, root = next((m.channel_id, m) for m in held.values() if m.is_root and m.is_people_writing)
+    graph.edit_message(channel, root.id, "<p>Edited after Graph dropped the delta state</p>")
+    graph.expire_delta_links()
+
+    report = await run_sync(store, graph, now=NOW + timedelta(days=1))
+
+    assert report.problems == []
+    assert (await store.stats()).counts() == graph.expected_stats()
+    edited = (await messages_by_key(store))[(channel, root.id)]
+    assert edited.text == "Edited after Graph dropped the delta state"
+    assert all(s.state == "ok" and s.rounds == 2 for s in (await store.stats()).sync)
+    graph.delete_message(channel, root.id)
+    report = await run_sync(store, graph, now=NOW + timedelta(days=2))
+    assert report.problems == [], "the new round's delta link is followed"
+    assert (await store.stats()).counts() == graph.expected_stats()
 
 
 async def test_a_pass_before_the_interval_reads_no_messages(store: Store, graph: FakeGraph) -> None:
@@ -161,7 +194,7 @@ async def test_throttling_and_faults_are_ridden_out(store: Store, graph: FakeGra
     assert report.problems == []
     assert report.throttled >= 3
     assert report.retries >= 9
-    assert stats_view(await store.stats()) == graph.expected_stats()
+    assert (await store.stats()).counts() == graph.expected_stats()
 
 
 async def test_a_vanished_channel_is_a_recorded_state_not_a_crash(store: Store, graph: FakeGraph) -> None:
@@ -245,7 +278,7 @@ async def test_a_pass_killed_at_any_write_resumes_to_the_same_store(
 @pytest.fixture
 async def graph_inlining(fake_graph: StartGraph) -> FakeGraph:  # noqa: F811
     """The tenant with every reply inline, as Graph does up to 1000: few requests at Graph's real rates."""
-    served: FakeGraph = await fake_graph(generated_tenant(), NOW, token=TOKEN)
+    served: FakeGraph = await fake_graph(generated_tenant(apps_and_events=True), NOW, token=TOKEN)
     return served
 
 
@@ -299,7 +332,7 @@ def graph_root_ids(graph: FakeGraph, stats: dict[str, Any]) -> list[str]:
     channel = stats["sync"][0]["channel_id"]
     return [
         obj["id"]
-        for obj in generated_tenant()
+        for obj in generated_tenant(apps_and_events=True)
         if obj.get("channelIdentity", {}).get("channelId") == channel and not obj.get("replyToId")
     ]
 
@@ -323,10 +356,10 @@ async def test_the_bot_syncs_on_its_own_when_graph_is_configured(
             break
         await asyncio.sleep(0.05)
     for _ in range(200):
-        if stats_view(await services.store.stats()) == graph.expected_stats():
+        if (await services.store.stats()).counts() == graph.expected_stats():
             break
         await asyncio.sleep(0.05)
-    assert stats_view(await services.store.stats()) == graph.expected_stats()
+    assert (await services.store.stats()).counts() == graph.expected_stats()
 
 
 async def test_a_pass_records_team_visibility_and_every_page_of_members(

@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 PROFILE_REFRESH = timedelta(days=7)
 _PROFILES_CURSOR = "profiles"
 _CATCH_UP_MARGIN = timedelta(hours=1)  # the catch-up delta starts a little before the backfill did
+_DELTA_WINDOW = timedelta(days=240)  # Graph's delta returns messages of the last eight months
 _PROFILE_CONCURRENCY = 4
 _CHANNEL_CONCURRENCY = 4
 _MEMBERS_CONCURRENCY = 4
@@ -287,7 +288,15 @@ class GraphSync:
         state = replace(state, state="syncing", last_error=None)
         parser.start()
         try:
-            state = await self._follow_round(state, report, stopping, parser)
+            try:
+                state = await self._follow_round(state, report, stopping, parser)
+            except GraphError as error:
+                if error.status != 410 or state.round_kind != "delta":
+                    raise
+                # Graph's synchronization reset: it no longer keeps this delta state. Without a new round
+                # the channel would fail on the same link in every pass.
+                logger.warning("Channel %s: delta link expired (%s); reading it again", channel_id, error)
+                state = await self._follow_round(self._resync(state, now), report, stopping, parser)
         except GraphResourceGone as error:
             gone = "gone" if error.status == 404 else "forbidden"
             state = replace(state, state=gone, round_link=None, last_error=str(error))
@@ -304,6 +313,16 @@ class GraphSync:
             self._progress(
                 f"  {name}: {state.messages} messages in {state.pages} pages, round {state.rounds}"
             )
+
+    def _resync(self, state: ChannelSync, now: datetime) -> ChannelSync:
+        """A new round after a 410: a delta round from the last complete one (less the margin) while that
+        is inside Graph's delta window, else the whole history again."""
+        since = state.last_round_at - _CATCH_UP_MARGIN if state.last_round_at else None
+        if since is not None and now - since < _DELTA_WINDOW:
+            link = self._source.delta_url(state.team_id, state.channel_id, since)
+            return replace(state, round_kind="delta", round_link=link, round_started_at=now, delta_link=None)
+        link = self._source.messages_url(state.team_id, state.channel_id)
+        return replace(state, round_kind="backfill", round_link=link, round_started_at=now, delta_link=None)
 
     def _round_due(self, state: ChannelSync | None, force: bool, now: datetime) -> bool:
         """Whether a channel has a round to follow: one in progress, a backfill, or a delta round due."""

@@ -85,12 +85,28 @@ class StoreStats:
     people: int
     teams: int
     channels: int
-    roots: int
+    roots: int  # live messages people wrote (not system events or apps' messages), like `replies`
     replies: int
     deleted: int
-    reactions: int
+    reactions: int  # on the live messages people wrote
     conversations: int
     sync: tuple[ChannelSyncState, ...]
+    system_and_bots: int = 0  # live system events and apps' messages: kept in their threads, nobody's writing
+
+    def counts(self) -> dict[str, Any]:
+        """People, teams, channels, messages and reactions, as `stats --json` prints them."""
+        return {
+            "people": self.people,
+            "teams": self.teams,
+            "channels": self.channels,
+            "messages": {
+                "roots": self.roots,
+                "replies": self.replies,
+                "deleted": self.deleted,
+                "system_and_bots": self.system_and_bots,
+            },
+            "reactions": self.reactions,
+        }
 
 
 def async_database_url(url: str) -> str:
@@ -1362,14 +1378,21 @@ class Store:
             teams = await count(sa.select(sa.func.count()).select_from(schema.teams))
             channels = await count(sa.select(sa.func.count()).select_from(schema.channels))
             live = m.c.deleted_at.is_(None)
-            roots = await count(sa.select(sa.func.count()).where(live, m.c.reply_to_id.is_(None)))
-            replies = await count(sa.select(sa.func.count()).where(live, m.c.reply_to_id.is_not(None)))
+            writing = sa.and_(live, _people_writing(m))
+            roots = await count(sa.select(sa.func.count()).where(writing, m.c.reply_to_id.is_(None)))
+            replies = await count(sa.select(sa.func.count()).where(writing, m.c.reply_to_id.is_not(None)))
             deleted = await count(sa.select(sa.func.count()).where(m.c.deleted_at.is_not(None)))
-            reactions = await count(sa.select(sa.func.count()).select_from(schema.reactions))
+            system_and_bots = await count(sa.select(sa.func.count()).where(live, sa.not_(_people_writing(m))))
+            r = schema.reactions
+            reactions = await count(
+                sa.select(sa.func.count())
+                .select_from(r.join(m, sa.and_(m.c.channel_id == r.c.channel_id, m.c.id == r.c.message_id)))
+                .where(writing)
+            )
             conversations = await count(sa.select(sa.func.count()).select_from(schema.conversations))
             per_channel = (
                 sa.select(m.c.channel_id, sa.func.count().label("messages"))
-                .where(live)
+                .where(writing)
                 .group_by(m.c.channel_id)
                 .subquery()
             )
@@ -1411,7 +1434,9 @@ class Store:
             )
             for row in rows
         )
-        return StoreStats(people, teams, channels, roots, replies, deleted, reactions, conversations, sync)
+        return StoreStats(
+            people, teams, channels, roots, replies, deleted, reactions, conversations, sync, system_and_bots
+        )
 
     # --- internals ----------------------------------------------------------------------------------------
 
@@ -1438,6 +1463,11 @@ class Store:
         }
         # One statement for all rows: SQLAlchemy compiles it once and batches the rows ("insertmanyvalues").
         await connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=updates), unique)
+
+
+def _people_writing(m: sa.Table) -> sa.ColumnElement[bool]:
+    """`Message.is_people_writing` of a row, deletion aside: not a system event nor an app's message."""
+    return sa.and_(m.c.author_id.is_not(None), m.c.message_type == "message", m.c.from_application.is_(False))
 
 
 def _make_parent_folder(database: str) -> None:
