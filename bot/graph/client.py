@@ -21,11 +21,12 @@ from kiota_abstractions.request_information import RequestInformation
 from kiota_authentication_azure.azure_identity_authentication_provider import (
     AzureIdentityAuthenticationProvider,
 )
-from kiota_http.middleware.options import RetryHandlerOption
+from kiota_http.middleware import BaseMiddleware, ParametersNameDecodingHandler, UserAgentHandler
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph.graph_request_adapter import GraphRequestAdapter
 from msgraph.graph_service_client import GraphServiceClient
 from msgraph_core import GraphClientFactory
+from msgraph_core.middleware import GraphTelemetryHandler
 
 from bot.graph.aiohttp_transport import AiohttpTransport
 from bot.graph.throttle import RETRYABLE_STATUSES, RateLimiter, RetryPolicy, Sleep
@@ -177,16 +178,25 @@ def connect(
     auth = AzureIdentityAuthenticationProvider(credential, scopes=scopes, allowed_hosts=allowed)
     transport = AiohttpTransport()
     timeout = httpx.Timeout(timeout_seconds, connect=min(10.0, timeout_seconds))
-    http_client = GraphClientFactory.create_with_default_middleware(
-        client=httpx.AsyncClient(transport=transport, timeout=timeout),
-        # Seula retries itself: msgraph's retry cannot read fractional Retry-After values.
-        options={RetryHandlerOption.get_key(): RetryHandlerOption(delay=0, max_retries=0)},
+    http_client = GraphClientFactory.create_with_custom_middleware(
+        _middleware(), client=httpx.AsyncClient(transport=transport, timeout=timeout)
     )
     adapter = GraphRequestAdapter(auth, client=http_client)
     adapter.base_url = settings.graph_base_url
     connection = GraphConnection(GraphServiceClient(request_adapter=adapter), limiter, retry)
     connection.closing.extend([http_client.aclose, transport.aclose, _closer(credential)])
     return connection
+
+
+def _middleware() -> list[BaseMiddleware]:
+    """The handlers of msgraph's default chain that Seula uses, in their order.
+
+    Left out: retry (Seula retries itself, and msgraph's cannot read fractional Retry-After values),
+    redirect (Graph's JSON endpoints answer without one; a 3xx fails like any other error), URL replace,
+    headers and body inspection (no-ops without options that Seula never sets). Each handler costs the
+    event loop per request, for every page of messages.
+    """
+    return [ParametersNameDecodingHandler(), UserAgentHandler(), GraphTelemetryHandler()]
 
 
 def _closer(credential: Any) -> Callable[[], Awaitable[None]]:
