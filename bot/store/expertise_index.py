@@ -497,39 +497,31 @@ class ExpertiseIndexStore:
         self, people: Sequence[str], now: datetime, unseen_teams: frozenset[str]
     ) -> dict[str, Activity]:
         """How lately each of `people` wrote, up to `now` and outside `unseen_teams` (their answers so far
-        count every team: it only tells whether they are new to answering). Reads only the last
-        IDLE_HORIZON_DAYS of their messages, by the (person, created) index."""
+        count every team: it only tells whether they are new to answering). Reads their last PACE_DAYS of
+        messages by the (person, created) index, and IDLE_HORIZON_DAYS only for those with none in them."""
         found: dict[str, Activity] = {}
         if not people:
             return found
         until = int(now.timestamp())
-        since = until - IDLE_HORIZON_DAYS * 86400
         pace = until - PACE_DAYS * 86400
         async with self._engine.connect() as connection:
             persons = await self._person_ids(connection, people)
             by_number = {i: person for person, i in persons.items()}
             for chunk in _chunks(sorted(by_number), 400):
-                unseen = sorted(unseen_teams)
-                sql = (
-                    "SELECT d.person, max(d.created), sum(CASE WHEN d.created >= ? THEN 1 ELSE 0 END) "
-                    "FROM index_docs d "
-                    f"WHERE d.person IN ({', '.join('?' * len(chunk))}) AND d.created > ? AND d.created <= ? "
-                    + (f"AND d.team_id NOT IN ({', '.join('?' * len(unseen))}) " if unseen else "")
-                    + "GROUP BY d.person"
-                )
-                lately = {
-                    person: (last, count)
-                    for person, last, count in await connection.exec_driver_sql(
-                        _sql(connection, sql), (pace, *chunk, since, until, *unseen)
-                    )
-                }
+                # A prolific writer has thousands of messages in 90 days and a few hundred in a week: whoever
+                # wrote this week has their latest message in it, and only the others are read further back.
+                lately = await _written_since(connection, chunk, pace - 1, until, unseen_teams)
+                quiet = [number for number in chunk if number not in lately]
+                if quiet:
+                    since = until - IDLE_HORIZON_DAYS * 86400
+                    lately.update(await _written_since(connection, quiet, since, until, unseen_teams))
                 answers = await _answers(connection, chunk)
                 for number in chunk:
                     last, count = lately.get(number, (None, 0))
                     found[by_number[number]] = Activity(
                         None if last is None else datetime.fromtimestamp(last, UTC),
                         int(answers.get(number, 0)),
-                        int(count or 0),
+                        int(count if last is None or last >= pace else 0),
                     )
         return found
 
@@ -897,6 +889,22 @@ async def _fetch(connection: AsyncConnection, sql: str, values: Sequence[Any]) -
 
 async def _pairs(connection: AsyncConnection, sql: str, values: Sequence[Any]) -> dict[Any, Any]:
     return {row[0]: row[1] for row in await connection.exec_driver_sql(_sql(connection, sql), tuple(values))}
+
+
+async def _written_since(
+    connection: AsyncConnection, numbers: Sequence[int], since: int, until: int, unseen: frozenset[str]
+) -> dict[int, tuple[int, int]]:
+    """Each person's latest message in (since, until] outside `unseen` teams, and how many they wrote there
+    (only those who wrote any)."""
+    teams = sorted(unseen)
+    sql = (
+        "SELECT d.person, max(d.created), count(*) FROM index_docs d "
+        f"WHERE d.person IN ({', '.join('?' * len(numbers))}) AND d.created > ? AND d.created <= ? "
+        + (f"AND d.team_id NOT IN ({', '.join('?' * len(teams))}) " if teams else "")
+        + "GROUP BY d.person"
+    )
+    rows = await connection.exec_driver_sql(_sql(connection, sql), (*numbers, since, until, *teams))
+    return {person: (last, count) for person, last, count in rows}
 
 
 async def _answers(connection: AsyncConnection, numbers: Sequence[int]) -> dict[int, int]:
