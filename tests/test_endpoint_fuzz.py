@@ -139,10 +139,11 @@ async def test_random_activities_never_crash_the_endpoint(
     activity["serviceUrl"] = connector.url
     body = json.dumps(activity).encode()
     response = await client.post("/api/messages", data=body, headers={"Content-Type": "application/json"})
-    if len(body) > MAX_ACTIVITY_BYTES:
-        assert response.status == 413
     unsupported_invoke = activity["type"] == "invoke" and activity.get("name") != "adaptiveCard/action"
-    if unsupported_invoke:
+    if len(body) > MAX_ACTIVITY_BYTES:
+        # Refused before anything reads it, whatever it is (an invoke's text escaped as JSON grows 12-fold).
+        assert response.status == 413
+    elif unsupported_invoke:
         # Bot Framework's answer to an invoke the bot has no handler for (Teams shows nothing).
         assert response.status in (200, 400, 501)
     else:
