@@ -1170,12 +1170,7 @@ class Store:
         m = schema.messages
         query = (
             sa.select(m.c.channel_id, m.c.subject, m.c.text)
-            .where(
-                m.c.deleted_at.is_(None),
-                m.c.author_id.is_not(None),
-                m.c.message_type == "message",
-                m.c.from_application.is_(False),
-            )
+            .where(m.c.deleted_at.is_(None), _people_writing(m))
             .order_by(m.c.created_at.desc())
             .limit(limit)
         )
