@@ -513,13 +513,24 @@ async def _timed_run(sync: GraphSync, profiler: cProfile.Profile | None) -> Sync
 
 
 def _phases(started: float, marks: Sequence[tuple[float, str]], ended: float) -> dict[str, float]:
-    """Seconds per phase of the pass, from the times its progress lines arrived."""
-    names = ["teams", "channel_lists", "people_and_profiles"]
+    """Seconds per phase of the pass, from the times its progress lines arrived (each phase ends with its
+    line: "N teams", "N team memberships", "N channels to read", "N people, N profiles"; the messages
+    phase is the rest). Lines are told apart by what they say, so a phase the sync skips or a line it adds
+    does not shift the others."""
+    endings = (
+        ("teams", " teams"),
+        ("team_members", " team memberships"),
+        ("channel_lists", " channels to read"),
+        ("people_and_profiles", " people"),
+    )
     phases: dict[str, float] = {}
     previous = started
-    for name, (moment, _line) in zip(names, marks, strict=False):
-        phases[name] = moment - previous
-        previous = moment
+    for moment, line in marks:
+        head = line.split(",")[0]
+        name = next((name for name, ending in endings if head.endswith(ending) and name not in phases), None)
+        if name is not None:
+            phases[name] = moment - previous
+            previous = moment
     phases["messages"] = ended - previous
     return phases
 
