@@ -299,7 +299,7 @@ class ExpertFinder:
             doc.key for candidate in chosen for doc in candidate.evidence_candidates()
         )
         matches = tuple(
-            match(candidate, query_terms, self._people.get(candidate.person_id), messages)
+            match(candidate, query_terms, self._people.get(candidate.person_id), messages, now)
             for candidate in chosen
         )
         return ExpertAnswer(

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from bot.expert_finder import ExpertFinder
 from bot.model import Message, Reaction
 from bot.store import Store
+from bot.store.expertise_index import POSTINGS_PER_WORD
 from tests.conftest import POSTGRES_DSN
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -351,3 +352,25 @@ async def test_an_organization_without_acronyms_learns_once_not_at_every_query(
     for _ in range(3):
         assert await experts(finder, "vpn") == ["ville"]
     assert len(reads) == learned
+
+
+async def test_a_prolific_writer_is_scored_on_their_latest_messages_on_the_word(store: Store) -> None:
+    """A query scores each shortlisted person's latest POSTINGS_PER_WORD messages holding a word, by date
+    (not by when the index took them in: a delta round or an import brings old messages late)."""
+    finder = ExpertFinder(store, clock=lambda: NOW)
+    ages = list(range(1, POSTINGS_PER_WORD + 16))
+    random.Random(5).shuffle(ages)
+    for start in range(0, len(ages), 20):  # indexed in several rounds, in no order of date
+        await store.upsert_messages(
+            [
+                message(f"m{age}", "kaisa", f"Helm chart values, take {age}.", days_ago=age)
+                for age in ages[start : start + 20]
+            ]
+        )
+        await finder.catch_up()
+    await store.upsert_messages([message("other", "olli", "Helm chart for the ingress.")])
+    await finder.catch_up()
+    postings, docs = await store.expertise.postings(["helm"], ["kaisa", "olli"])
+    kept = {docs[doc_id].message_id for doc_id in postings["helm"] if docs[doc_id].author_id == "kaisa"}
+    assert kept == {f"m{age}" for age in range(1, POSTINGS_PER_WORD + 1)}
+    assert {docs[doc_id].author_id for doc_id in postings["helm"]} == {"kaisa", "olli"}

@@ -454,6 +454,11 @@ class ExpertiseIndexStore:
         postings: dict[str, dict[int, int]] = defaultdict(dict)
         docs: dict[int, Doc] = {}
         async with self._engine.connect() as connection:
+            if self._postgres:
+                # PostgreSQL plans this read in parallel (its estimate of a common word's postings is high):
+                # starting the workers cost more than they saved (70 against 40 ms for "build" at 1M), and
+                # one person's question should not hold every core of a database the replicas share.
+                await connection.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
             ids = await self._term_ids(connection, words)
             persons = await self._person_ids(connection, people)
             if not ids or not persons:
@@ -461,7 +466,9 @@ class ExpertiseIndexStore:
             names = {i: word for word, i in ids.items()}
             by_number = {i: person for person, i in persons.items()}
             for chunk in _chunks(sorted(by_number), 400):
-                sql = _POSTINGS.format(", ".join("?" * len(names)), ", ".join("?" * len(chunk)))
+                hint = "" if self._postgres else "INDEXED BY ix_index_docs_created"
+                marks = {"terms": ", ".join("?" * len(names)), "people": ", ".join("?" * len(chunk))}
+                sql = _POSTINGS.format(hint=hint, **marks)
                 result = await _fetch(connection, sql, (*names, *chunk))
                 for (
                     term,
@@ -755,12 +762,15 @@ _BEST_PEOPLE = (
 # A person's latest POSTINGS_PER_WORD messages holding a word are what a query scores of them: a prolific
 # writer has hundreds on a common word, and their older ones add little (recency) but cost a row each.
 POSTINGS_PER_WORD = 60
+# Two steps: the window picks each pair's latest postings by the dates in the narrow (id, created) index
+# (SQLite must be told to use it: it would rather look each id up in the wide table), and only the kept ones
+# are joined to their messages' rows. A common word's heaviest writers have hundreds of postings each.
 _POSTINGS = (
-    "SELECT term, tf, id, channel_id, message_id, person, thread_id, team_id, created, is_answer, reactions, "
-    "length FROM (SELECT p.term, p.tf, d.id, d.channel_id, d.message_id, d.person, d.thread_id, d.team_id, "
-    "d.created, d.is_answer, d.reactions, d.length, row_number() OVER (PARTITION BY p.term, p.person "
-    "ORDER BY d.created DESC, d.id DESC) AS latest FROM index_postings p JOIN index_docs d ON d.id = p.doc "
-    "WHERE p.term IN ({}) AND p.person IN ({})) AS postings WHERE latest <= " + str(POSTINGS_PER_WORD)
+    "SELECT w.term, w.tf, d.id, d.channel_id, d.message_id, d.person, d.thread_id, d.team_id, d.created, "
+    "d.is_answer, d.reactions, d.length FROM (SELECT p.term, p.tf, p.doc, row_number() OVER (PARTITION BY "
+    "p.term, p.person ORDER BY c.created DESC, c.id DESC) AS latest FROM index_postings p "
+    "JOIN index_docs c {hint} ON c.id = p.doc WHERE p.term IN ({terms}) AND p.person IN ({people})) AS w "
+    "JOIN index_docs d ON d.id = w.doc WHERE w.latest <= " + str(POSTINGS_PER_WORD)
 )
 _ADD_STAT = (
     "INSERT INTO index_stats (name, value) VALUES (?, ?) "

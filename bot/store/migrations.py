@@ -341,6 +341,11 @@ def _0010_expertise_index(op: Operations) -> None:
     )
 
 
+def _0011_index_docs_created(op: Operations) -> None:
+    """Messages' dates beside their ids, for the postings' latest-first window (no rows rewritten)."""
+    op.create_index("ix_index_docs_created", "index_docs", ["id", "created"])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _0001_initial,
     _0002_graph_sync,
@@ -352,6 +357,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _0008_summaries,
     _0009_team_access,
     _0010_expertise_index,
+    _0011_index_docs_created,
 )
 
 

@@ -322,6 +322,9 @@ index_docs = sa.Table(
     sa.Column("fingerprint", sa.String(32), nullable=False),  # of what it was indexed from
     sa.UniqueConstraint("channel_id", "message_id", name="uq_index_docs_message"),
     sa.Index("ix_index_docs_person", "person", "created"),
+    # Narrow (id, created) pairs: a query's window over a person's postings of a word orders them by date,
+    # and looking dates up here instead of in the wide rows (their words, ids as text) takes a third off.
+    sa.Index("ix_index_docs_created", "id", "created"),
 )
 
 # No primary key but a unique index: a first build appends the postings and creates the index afterwards
