@@ -253,35 +253,37 @@ class ExpertFinder:
         # The index also searches what the organization writes for these words (k8s for Kubernetes), so a
         # topic someone hid must be checked against those words too.
         learned = tuple(word for term in query_terms for words in self._synonyms.of(term) for word in words)
-        lookup = lookup_for(query_terms, self._synonyms)
-        df, by_prefix = await index.vocabulary(lookup.terms, lookup.prefixes)
-        plan = plan_query(query_terms, Vocabulary(df, by_prefix, self._synonyms))
-        words = sorted(plan.weights())
-        corpus = await index.corpus()
-        bounds = candidate_bounds(plan, corpus, df, await index.best_people(words, _PER_WORD))
-        allowed = [
-            person_id
-            for person_id in sorted(bounds, key=lambda p: (-bounds[p], p))
-            if self._may_suggest(person_id, asker_id, query_terms + learned)
-        ]
-        answers = await index.answers_of(allowed[_CANDIDATES:])
-        candidates = choose_candidates(allowed, answers, _CANDIDATES, _NEWCOMERS)
-        # Evidence only from messages the asker could read: public teams, and teams they are a member of.
-        if self._teams is None or self._team_writes != self._store.team_writes:
-            await self._read_teams()
-        unseen = (await self._store.team_access(asker_id, self._teams)).all_unseen()
-        now = self._clock()
-        activity = await index.activity(candidates, now, unseen)
-        # Only the likeliest are scored message by message: their bound, times how lately they wrote.
-        scored = shortlist(candidates, bounds, activity, now, _SCORED)
-        postings, docs = await index.postings(words, scored)
-        scores = score_documents(plan, corpus, df, postings, docs, unseen)
-        feedback = await self._feedback(scores, plan.query, corpus)
-        if feedback:
-            feedback_df = await index.document_frequencies(feedback)
-            more, more_docs = await index.postings(feedback, scored)
-            docs.update(more_docs)
-            add_feedback(scores, feedback, corpus, feedback_df, more, docs, unseen)
+        # The index's reads share one connection (about ten small reads a query).
+        async with index.reading():
+            lookup = lookup_for(query_terms, self._synonyms)
+            df, by_prefix = await index.vocabulary(lookup.terms, lookup.prefixes)
+            plan = plan_query(query_terms, Vocabulary(df, by_prefix, self._synonyms))
+            words = sorted(plan.weights())
+            corpus = await index.corpus()
+            bounds = candidate_bounds(plan, corpus, df, await index.best_people(words, _PER_WORD))
+            allowed = [
+                person_id
+                for person_id in sorted(bounds, key=lambda p: (-bounds[p], p))
+                if self._may_suggest(person_id, asker_id, query_terms + learned)
+            ]
+            answers = await index.answers_of(allowed[_CANDIDATES:])
+            candidates = choose_candidates(allowed, answers, _CANDIDATES, _NEWCOMERS)
+            # Evidence only from messages the asker could read: public teams, and teams they are a member of.
+            if self._teams is None or self._team_writes != self._store.team_writes:
+                await self._read_teams()
+            unseen = (await self._store.team_access(asker_id, self._teams)).all_unseen()
+            now = self._clock()
+            activity = await index.activity(candidates, now, unseen)
+            # Only the likeliest are scored message by message: their bound, times how lately they wrote.
+            scored = shortlist(candidates, bounds, activity, now, _SCORED)
+            postings, docs = await index.postings(words, scored)
+            scores = score_documents(plan, corpus, df, postings, docs, unseen)
+            feedback = await self._feedback(scores, plan.query, corpus)
+            if feedback:
+                feedback_df = await index.document_frequencies(feedback)
+                more, more_docs = await index.postings(feedback, scored)
+                docs.update(more_docs)
+                add_feedback(scores, feedback, corpus, feedback_df, more, docs, unseen)
         profiles = {p: self._profiles[p] for p in scored if p in self._profiles}
         ranked = rank_people(
             scores,

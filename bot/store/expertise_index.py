@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -66,6 +68,10 @@ class IndexUpdate:
     removed: int  # whose index entry went (deleted, no longer people's writing)
 
 
+# The connection a query's reads share (`ExpertiseIndexStore.reading`), with the engine it belongs to.
+_READER: ContextVar[tuple[AsyncEngine, AsyncConnection] | None] = ContextVar("index_reader", default=None)
+
+
 class ExpertiseIndexStore:
     """SQL over the index tables (see the module docstring)."""
 
@@ -76,6 +82,30 @@ class ExpertiseIndexStore:
         self._ids = _Ids()  # words' and people's numbers, as committed (they never change)
 
     # --- writes -------------------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[None]:
+        """One connection, and one transaction, for every read of the index inside (one at a time: not for
+        reads run concurrently). A query makes about ten small reads, and opening and closing a connection
+        for each (a rollback, hand-offs to aiosqlite's thread) cost as much as a small read itself."""
+        if (current := _READER.get()) is not None and current[0] is self._engine:
+            yield
+            return
+        async with self._engine.connect() as connection:
+            token = _READER.set((self._engine, connection))
+            try:
+                yield
+            finally:
+                _READER.reset(token)
+
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[AsyncConnection]:
+        """The connection of the `reading` block around this read, or one of its own."""
+        if (current := _READER.get()) is not None and current[0] is self._engine:
+            yield current[1]
+            return
+        async with self._engine.connect() as connection:
+            yield connection
 
     async def update(self, limit: int = 500) -> IndexUpdate:
         """Index up to `limit` messages waiting to be; 0 messages when none wait (or another indexer runs)."""
@@ -396,7 +426,7 @@ class ExpertiseIndexStore:
 
     async def corpus(self) -> Corpus:
         """How many messages are indexed, and their words in all."""
-        async with self._engine.connect() as connection:
+        async with self._reading() as connection:
             return await _corpus(connection)
 
     async def vocabulary(
@@ -407,7 +437,7 @@ class ExpertiseIndexStore:
         starts = sorted({p[:_PREFIX_CHARS] for p in prefixes})
         df: dict[str, int] = {}
         by_prefix: dict[str, list[str]] = defaultdict(list)
-        async with self._engine.connect() as connection:
+        async with self._reading() as connection:
             for chunk in _chunks(wanted):
                 marks = ", ".join("?" * len(chunk))
                 sql = f"SELECT term, df FROM index_terms WHERE term IN ({marks}) AND df > 0"
@@ -431,7 +461,7 @@ class ExpertiseIndexStore:
     async def best_people(self, words: Sequence[str], per_word: int) -> list[tuple[str, str, float]]:
         """(word, person id, bound weight) for the `per_word` people with the highest bound for each word."""
         rows: list[tuple[str, str, float]] = []
-        async with self._engine.connect() as connection:
+        async with self._reading() as connection:
             ids = await self._term_ids(connection, words)
             names = {i: word for word, i in ids.items()}
             # One read per word, each the head of the (term, weight) index, in one statement per 100 words
@@ -453,7 +483,7 @@ class ExpertiseIndexStore:
         """The postings of `words` in `people`'s messages, and those messages (attributes, no text)."""
         postings: dict[str, dict[int, int]] = defaultdict(dict)
         docs: dict[int, Doc] = {}
-        async with self._engine.connect() as connection:
+        async with self._reading() as connection:
             if self._postgres:
                 # PostgreSQL plans this read in parallel (its estimate of a common word's postings is high):
                 # starting the workers cost more than they saved (70 against 40 ms for "build" at 1M), and
@@ -511,7 +541,7 @@ class ExpertiseIndexStore:
             return found
         until = int(now.timestamp())
         pace = until - PACE_DAYS * 86400
-        async with self._engine.connect() as connection:
+        async with self._reading() as connection:
             persons = await self._person_ids(connection, people)
             by_number = {i: person for person, i in persons.items()}
             for chunk in _chunks(sorted(by_number), 400):
@@ -535,7 +565,7 @@ class ExpertiseIndexStore:
     async def answers_of(self, people: Sequence[str]) -> dict[str, int]:
         """Each of `people`'s answers so far (replies in other people's threads, every team)."""
         found: dict[str, int] = {}
-        async with self._engine.connect() as connection:
+        async with self._reading() as connection:
             persons = await self._person_ids(connection, people)
             by_number = {i: person for person, i in persons.items()}
             for chunk in _chunks(sorted(by_number)):
@@ -571,7 +601,7 @@ class ExpertiseIndexStore:
         """The words of some indexed messages, with their counts."""
         d = schema.index_docs
         wanted = sorted(set(doc_ids))
-        async with self._engine.connect() as connection:
+        async with self._reading() as connection:
             rows = [
                 row
                 for chunk in _chunks(wanted)
@@ -584,7 +614,7 @@ class ExpertiseIndexStore:
     async def docs_of(self, person_id: str) -> list[tuple[Doc, dict[str, int]]]:
         """A person's indexed messages, each with its words."""
         d, p = schema.index_docs, schema.index_people
-        async with self._engine.connect() as connection:
+        async with self._reading() as connection:
             person = await connection.scalar(sa.select(p.c.id).where(p.c.person_id == person_id))
             if person is None:
                 return []
