@@ -1188,8 +1188,10 @@ class Store:
                 # as a scan).
                 condition = " OR ".join(f"(channel_id = :c{i} AND id = :m{i})" for i in range(len(chunk)))
                 values = {f"{kind}{i}": key[k] for i, key in enumerate(chunk) for k, kind in enumerate("cm")}
-                query = sa.select(m).where(sa.text(condition).bindparams(**values), m.c.deleted_at.is_(None))
-                rows = await connection.execute(query)
+                # The values go with the execution, not into the statement: `bindparams` clones the clause
+                # once per value (2.5 ms for 50 evidence messages, more than reading them).
+                query = sa.select(m).where(sa.text(condition), m.c.deleted_at.is_(None))
+                rows = await connection.execute(query, values)
                 found.update(((row.channel_id, row.id), message_from_row(row, ())) for row in rows)
         return found
 
