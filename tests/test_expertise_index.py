@@ -374,3 +374,26 @@ async def test_a_prolific_writer_is_scored_on_their_latest_messages_on_the_word(
     kept = {docs[doc_id].message_id for doc_id in postings["helm"] if docs[doc_id].author_id == "kaisa"}
     assert kept == {f"m{age}" for age in range(1, POSTINGS_PER_WORD + 1)}
     assert {docs[doc_id].author_id for doc_id in postings["helm"]} == {"kaisa", "olli"}
+
+
+async def test_synonyms_are_learned_from_the_latest_messages_people_wrote(store: Store) -> None:
+    """The learner reads the latest messages by the index's date order: people's writing only, newest first,
+    deleted ones and system events left out."""
+    await store.upsert_messages(
+        [
+            message("old", "anna", "Azure DevOps (ADO) pipelines from last spring.", days_ago=200),
+            message("mid", "bea", "The ADO board is tidy now.", days_ago=10),
+            message("gone", "cai", "ADO wiki draft.", days_ago=2, deleted=True),
+            replace(
+                message("event", "anna", "Bea joined the team.", days_ago=1),
+                message_type="systemEventMessage",
+            ),
+            message("new", "dan", "Azure DevOps service connections renewed.", days_ago=3),
+        ]
+    )
+    await ExpertFinder(store, clock=lambda: NOW).refresh(force=True)
+    assert await store.recent_texts(2) == [
+        (CHANNEL, " Azure DevOps service connections renewed."),
+        (CHANNEL, " The ADO board is tidy now."),
+    ]
+    assert len(await store.recent_texts(10)) == 3

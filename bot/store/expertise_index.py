@@ -204,6 +204,7 @@ class ExpertiseIndexStore:
             await connection.exec_driver_sql("DROP INDEX IF EXISTS ix_index_postings_key")
             await connection.exec_driver_sql("DROP INDEX IF EXISTS ix_index_person_terms_weight")
             await connection.exec_driver_sql("DROP INDEX IF EXISTS ix_index_docs_person")
+            await connection.exec_driver_sql("DROP INDEX IF EXISTS ix_index_docs_recent")
         ids = _Ids()
         async with self._engine.connect() as connection:
             for i, term in await connection.exec_driver_sql("SELECT id, term FROM index_terms"):
@@ -299,6 +300,7 @@ class ExpertiseIndexStore:
             run = connection.exec_driver_sql
             await run(f"CREATE UNIQUE INDEX IF NOT EXISTS ix_index_postings_key ON {_POSTINGS_KEY}")
             await run("CREATE INDEX IF NOT EXISTS ix_index_docs_person ON index_docs (person, created)")
+            await run("CREATE INDEX IF NOT EXISTS ix_index_docs_recent ON index_docs (created)")
             await run("DELETE FROM index_person_terms")
             await run(
                 "INSERT INTO index_person_terms (term, person, docs, weight) "

@@ -342,8 +342,10 @@ def _0010_expertise_index(op: Operations) -> None:
 
 
 def _0011_index_docs_created(op: Operations) -> None:
-    """Messages' dates beside their ids, for the postings' latest-first window (no rows rewritten)."""
+    """Messages' dates beside their ids, for the postings' latest-first window, and by date alone, for the
+    synonyms' read of the latest messages (indexes only, no rows rewritten)."""
     op.create_index("ix_index_docs_created", "index_docs", ["id", "created"])
+    op.create_index("ix_index_docs_recent", "index_docs", ["created"])
 
 
 MIGRATIONS: tuple[Migration, ...] = (

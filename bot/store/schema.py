@@ -325,6 +325,8 @@ index_docs = sa.Table(
     # Narrow (id, created) pairs: a query's window over a person's postings of a word orders them by date,
     # and looking dates up here instead of in the wide rows (their words, ids as text) takes a third off.
     sa.Index("ix_index_docs_created", "id", "created"),
+    # The latest messages first, for learning synonyms (the messages table has no index by date).
+    sa.Index("ix_index_docs_recent", "created"),
 )
 
 # No primary key but a unique index: a first build appends the postings and creates the index afterwards

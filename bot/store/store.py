@@ -1166,12 +1166,15 @@ class Store:
         return tuple(row)
 
     async def recent_texts(self, limit: int) -> list[tuple[str, str]]:
-        """(channel id, subject and text) of the `limit` latest messages people wrote."""
-        m = schema.messages
+        """(channel id, subject and text) of the `limit` latest messages people wrote, of those the expertise
+        index holds: they are read in the order of its date index (messages have none: sorting them all
+        took 8 s at a million messages, and the synonyms are learned from this daily)."""
+        m, d = schema.messages, schema.index_docs
         query = (
             sa.select(m.c.channel_id, m.c.subject, m.c.text)
+            .select_from(d.join(m, sa.and_(m.c.channel_id == d.c.channel_id, m.c.id == d.c.message_id)))
             .where(m.c.deleted_at.is_(None), _people_writing(m))
-            .order_by(m.c.created_at.desc())
+            .order_by(d.c.created.desc())
             .limit(limit)
         )
         async with self._engine.connect() as connection:
