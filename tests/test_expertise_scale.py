@@ -20,7 +20,15 @@ from bot.model import Message, Reaction
 from bot.store import Store
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
-BIG_TABLES = ("messages", "reactions", "index_postings", "index_docs", "index_person_terms", "index_terms")
+BIG_TABLES = (
+    "messages",
+    "reactions",
+    "index_postings",
+    "index_docs",
+    "index_person_terms",
+    "index_terms",
+    "suggestions",
+)
 
 
 def tenant(messages: int) -> Iterator[Message]:
@@ -52,6 +60,10 @@ async def test_a_query_reads_only_index_ranges(tmp_path: Path, monkeypatch: pyte
         await store.upsert_messages(tenant(12_000))
         finder = ExpertFinder(store, clock=lambda: NOW)
         await finder.refresh(force=True)  # a first build in bulk, ending with ANALYZE
+        # A year of answers: every one records whom it suggested, and each query counts the last week's.
+        for day in range(365):
+            people = [f"person{(day * 5 + k) % 97}" for k in range(5)]
+            await store.record_suggestions(people, f"topic {day % 40}", NOW - timedelta(days=day, hours=1))
         statements: list[tuple[str, Any]] = []
 
         def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:

@@ -341,11 +341,13 @@ def _0010_expertise_index(op: Operations) -> None:
     )
 
 
-def _0011_index_docs_created(op: Operations) -> None:
-    """Messages' dates beside their ids, for the postings' latest-first window, and by date alone, for the
-    synonyms' read of the latest messages (indexes only, no rows rewritten)."""
+def _0011_query_path_indexes(op: Operations) -> None:
+    """Indexes only, no rows rewritten: messages' dates beside their ids (the postings' latest-first window)
+    and by date alone (the synonyms' read of the latest messages); suggestions by date (a query counts the
+    last week's, and the table keeps every answer's)."""
     op.create_index("ix_index_docs_created", "index_docs", ["id", "created"])
     op.create_index("ix_index_docs_recent", "index_docs", ["created"])
+    op.create_index("ix_suggestions_at", "suggestions", ["at", "person_id", "topic"])
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -359,7 +361,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _0008_summaries,
     _0009_team_access,
     _0010_expertise_index,
-    _0011_index_docs_created,
+    _0011_query_path_indexes,
 )
 
 

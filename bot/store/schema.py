@@ -183,6 +183,8 @@ suggestions = sa.Table(
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Column("person_id", sa.String(64), nullable=False, index=True),
     sa.Column("topic", sa.Text, nullable=False),
+    # Each answer records whom it suggested; each query counts the last week's by person (covering).
+    sa.Index("ix_suggestions_at", "at", "person_id", "topic"),
 )
 
 person_settings = sa.Table(

@@ -560,13 +560,20 @@ class Store:
 
         People never suggested are absent.
         """
-        s = schema.suggestions
-        query = sa.select(s.c.person_id, sa.func.count().label("times")).where(s.c.at >= since)
-        if other_than is not None:
-            query = query.where(s.c.topic != other_than[:200])
-        query = query.group_by(s.c.person_id)
+        # The table keeps every answer's suggestions; only the last week's are read, by the date index.
+        # SQLite is told (`INDEXED BY`): with no statistics for this table it would rather walk the person
+        # index whole, which gives the grouping's order for free.
         async with self._engine.connect() as connection:
-            rows = (await connection.execute(query)).all()
+            hint = "INDEXED BY ix_suggestions_at " if connection.dialect.name == "sqlite" else ""
+            other = "AND topic != :topic " if other_than is not None else ""
+            query = sa.text(
+                f"SELECT person_id, count(*) AS times FROM suggestions {hint}WHERE at >= :since {other}"
+                "GROUP BY person_id"
+            ).bindparams(sa.bindparam("since", type_=schema.suggestions.c.at.type))
+            values: dict[str, Any] = {"since": since}
+            if other_than is not None:
+                values["topic"] = other_than[:200]
+            rows = (await connection.execute(query, values)).all()
         return {row.person_id: int(row.times) for row in rows}
 
     async def suggestions_of(self, person_id: str, since: datetime) -> list[tuple[str, int, datetime]]:
