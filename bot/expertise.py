@@ -836,7 +836,7 @@ def rank_people(
         # not five times the evidence of one good answer.
         threads: dict[tuple[str, str], float] = {}
         for value, doc in scored:
-            threads.setdefault((doc.channel_id, doc.thread_id), value)  # scored is best first
+            threads.setdefault(doc.thread, value)  # scored is best first
         active = sum(1 for _, doc in scored if doc.is_answer and since <= doc.created <= until)
         topical = (sum(threads.values()) + profiles.get(author, 0.0)) * (1 + math.log1p(active))
         lately = (activity or {}).get(author, Activity(None, 0, 0))

@@ -81,17 +81,14 @@ class ExpertiseIndexStore:
         self._postgres = engine.dialect.name == "postgresql"
         self._ids = _Ids()  # words' and people's numbers, as committed (they never change)
 
-    # --- writes -------------------------------------------------------------------------------------------
+    # --- reads share a connection ---------------------------------------------------------------------------
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[None]:
         """One connection, and one transaction, for every read of the index inside (one at a time: not for
         reads run concurrently). A query makes about ten small reads, and opening and closing a connection
         for each (a rollback, hand-offs to aiosqlite's thread) cost as much as a small read itself."""
-        if (current := _READER.get()) is not None and current[0] is self._engine:
-            yield
-            return
-        async with self._engine.connect() as connection:
+        async with self._reading() as connection:
             token = _READER.set((self._engine, connection))
             try:
                 yield
@@ -106,6 +103,8 @@ class ExpertiseIndexStore:
             return
         async with self._engine.connect() as connection:
             yield connection
+
+    # --- writes -------------------------------------------------------------------------------------------
 
     async def update(self, limit: int = 500) -> IndexUpdate:
         """Index up to `limit` messages waiting to be; 0 messages when none wait (or another indexer runs)."""
@@ -497,8 +496,8 @@ class ExpertiseIndexStore:
                 return {}, {}
             names = {i: word for word, i in ids.items()}
             by_number = {i: person for person, i in persons.items()}
+            hint = "" if self._postgres else "INDEXED BY ix_index_docs_created"
             for chunk in _chunks(sorted(by_number), 400):
-                hint = "" if self._postgres else "INDEXED BY ix_index_docs_created"
                 marks = {"terms": ", ".join("?" * len(names)), "people": ", ".join("?" * len(chunk))}
                 sql = _POSTINGS.format(hint=hint, **marks)
                 result = await _fetch(connection, sql, (*names, *chunk))
