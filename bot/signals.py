@@ -12,7 +12,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.model import Message, Person
@@ -34,7 +34,7 @@ _FINNISH_CLITIC = re.compile(r"^\s*(\w+(?:ko|kö))\b", re.IGNORECASE)
 # ("sähkökatko", "tietoverkko"). -kaan/-kään is no question clitic: "Kukaan ei tiedä" says nobody knows.
 _NOT_CLITIC = re.compile(r"(?:kko|kkö|koko|joko|katko|sähkö|pelko|tanko|lanko|hanko)$", re.IGNORECASE)
 # A few of the most general words in any organisation's chatter are no topic for anyone.
-_MIN_TOPIC_CHARS = 3
+MIN_TOPIC_CHARS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,12 +206,30 @@ def find_questions(
     return found
 
 
+@dataclass(slots=True)
+class QuestionCorpus:
+    """Everyone's messages in question threads over a window: how many, and how many use each word."""
+
+    documents: int = 0
+    frequency: Counter[str] = field(default_factory=Counter)
+
+    def add(self, words: Iterable[str]) -> None:
+        self.documents += 1
+        self.frequency.update(words)
+
+
+def topic_words(subject: str | None, text: str) -> set[str]:
+    """A message's words as `topic_trends` counts them (long enough to be a topic)."""
+    return {w for w in terms(f"{subject or ''} {text}") if len(w) >= MIN_TOPIC_CHARS}
+
+
 def topic_trends(
     messages: Sequence[Message],
     author_ids: Iterable[str],
     now: datetime,
     period_days: int = 30,
     limit: int = 8,
+    corpus: QuestionCorpus | None = None,
 ) -> list[TopicTrend]:
     """The words a group asked and answered about most distinctively this period, and the period before.
 
@@ -219,30 +237,38 @@ def topic_trends(
     A word's weight is the number of the group's messages using it, times how rare it is across everyone's
     messages in both periods (so "meeting" and "thanks" sink and "kubernetes" rises). A topic must appear
     in at least two of the group's messages this period.
+
+    `corpus` is everyone's side (`question_corpus` over both periods), when `messages` holds only the
+    group's threads; without it, it is counted from `messages`.
     """
     authors = frozenset(author_ids)
     period = timedelta(days=period_days)
     current_start, previous_start = now - period, now - 2 * period
-    document_frequency: Counter[str] = Counter()
     group: list[Counter[str]] = [Counter(), Counter()]  # current, previous
-    documents = 0
+    counted = QuestionCorpus() if corpus is None else None
     roots = thread_roots(messages)
     for message in messages:
         if not message.is_people_writing or not previous_start <= message.created_at < now:
             continue
+        if counted is None and message.author_id not in authors:
+            continue
         root = message if message.is_root else roots.get((message.channel_id, message.reply_to_id or ""))
         if root is None or not is_question(f"{root.subject or ''} {root.text}"):
             continue
-        words = {w for w in terms(f"{message.subject or ''} {message.text}") if len(w) >= _MIN_TOPIC_CHARS}
-        documents += 1
-        document_frequency.update(words)
+        words = topic_words(message.subject, message.text)
+        if counted is not None:
+            counted.add(words)
         if message.author_id in authors:
             group[0 if message.created_at >= current_start else 1].update(words)
+    everyone = corpus if corpus is not None else counted
+    assert everyone is not None
+    documents = everyone.documents
     if not documents:
         return []
 
     def weight(term: str, count: int) -> float:
-        return count * math.log(1 + documents / document_frequency[term])
+        # At least the group's own uses: a corpus counted a little earlier may not hold their latest words.
+        return count * math.log(1 + documents / max(everyone.frequency[term], count, 1))
 
     current = {t: weight(t, c) for t, c in group[0].items() if c >= 2}
     chosen = sorted(current, key=lambda t: (-current[t], t))[:limit]

@@ -28,7 +28,17 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from bot.model import Message, Person
-from bot.signals import TopicTrend, emerging_people, find_questions, is_question, thread_roots, topic_trends
+from bot.signals import (
+    MIN_TOPIC_CHARS,
+    Question,
+    QuestionCorpus,
+    TopicTrend,
+    emerging_people,
+    find_questions,
+    is_question,
+    thread_roots,
+    topic_trends,
+)
 from bot.text import snippet, terms
 from bot.visibility import VisibilityPolicy, hides_topic
 
@@ -38,6 +48,7 @@ DOMAIN_DAYS = 90  # the team's domain: what it wrote about over a quarter, not j
 EMERGING_RECENT_DAYS = 84
 EMERGING_EARLIER_DAYS = 280
 LOOKBACK = timedelta(days=EMERGING_RECENT_DAYS + EMERGING_EARLIER_DAYS)  # the oldest message a summary reads
+QUESTION_MIN_AGE = timedelta(days=2)  # a question is open once it has waited this long (find_questions)
 MAX_TOPICS = 8
 MAX_FLOWS = 4
 MAX_QUESTIONS = 5
@@ -221,39 +232,231 @@ def build_team_summary(
     visibility: VisibilityPolicy | None = None,
     unseen_teams: frozenset[str] = frozenset(),
 ) -> TeamSummary:
-    """The summary of `team` (the manager's reports) for the `period_days` before `now`.
+    """The summary of `team` (the manager's reports) for the `period_days` before `now`, from every message
+    of the last `LOOKBACK` in memory (the reference: `TeamSummaries` reads only the team's threads and the
+    organization's digest, and gets the same summary).
 
     `hidden` are the people who may not be shown at all; `visibility` (everyone's choices) decides who may
     be named to this manager and for what (without it, everyone not hidden, for anything). Nothing from
     `unseen_teams` (private teams the manager is not in) is quoted or linked; their messages still count in
     the aggregates, which name no message.
     """
-    team_ids = frozenset(team)
-    members = frozenset(p for p in team_ids if may_be_shown(people.get(p), hidden))
-    since = now - timedelta(days=period_days)
-    base = TeamSummary(manager_id, len(team_ids), since, now, small_team=len(members) < MIN_GROUP)
-    policy = visibility or VisibilityPolicy("visible", {}, people)
-    build = _Builder(messages, members, people, hidden, now, period_days, policy, manager_id, unseen_teams)
-    if base.small_team:
-        return replace(base, unanswered=build.unanswered())
-    emerging = build.emerging()
-    return replace(
-        base,
-        topics=build.topics(),
-        helps=build.help_flows(given=True),
-        relies_on=build.help_flows(given=False),
-        unanswered=build.unanswered(),
-        emerging=emerging,
-        recognitions=build.recognitions(exclude={v.person_id for v in emerging}),
+    digest = org_digest(messages, now, period_days)
+    draft = draft_team_summary(
+        manager_id, team, messages, digest, people, hidden, now, period_days, visibility
     )
+    writing = [m for m in messages if m.is_people_writing and m.created_at < now]
+    questions = find_questions(writing, now - timedelta(days=period_days), now, now, QUESTION_MIN_AGE)
+    return draft.finish(questions, unseen_teams)
+
+
+def summary_members(
+    team: Iterable[str], people: Mapping[str, Person], hidden: frozenset[str]
+) -> frozenset[str]:
+    """The reports who count in the summary's aggregates and may be named: those who may be shown."""
+    return frozenset(p for p in team if may_be_shown(people.get(p), hidden))
+
+
+def draft_team_summary(
+    manager_id: str,
+    team: Iterable[str],
+    team_messages: Sequence[Message],
+    digest: OrgDigest,
+    people: Mapping[str, Person],
+    hidden: frozenset[str],
+    now: datetime,
+    period_days: int = PERIOD_DAYS,
+    visibility: VisibilityPolicy | None = None,
+) -> SummaryDraft:
+    """Everything of the summary but its open questions, which need the organization's questions in the
+    team's domain (`SummaryDraft.open_question_keys`, then `finish`).
+
+    `team_messages` holds at least every thread a member wrote in during the last `LOOKBACK` (more does no
+    harm: everything else comes from the organization's `digest`).
+    """
+    team_ids = frozenset(team)
+    members = summary_members(team_ids, people, hidden)
+    policy = visibility or VisibilityPolicy("visible", {}, people)
+    build = _Builder(team_messages, digest, members, people, hidden, now, period_days, policy, manager_id)
+    return SummaryDraft(manager_id, len(team_ids), build)
+
+
+class SummaryDraft:
+    """A summary waiting for its open questions (the one part that reads beyond the team's threads)."""
+
+    def __init__(self, manager_id: str, team_size: int, build: _Builder) -> None:
+        self._build = build
+        self._base = TeamSummary(
+            manager_id, team_size, build.since, build.now, small_team=len(build.members) < MIN_GROUP
+        )
+
+    def open_question_keys(self) -> list[tuple[str, str]]:
+        """Questions that may be this team's open questions: unanswered when the digest was counted, from
+        outside the team, sharing enough of its domain. Read them and their threads again (`find_questions`)
+        before `finish`: they may have been answered, edited or deleted since."""
+        return self._build.open_question_candidates()
+
+    def finish(
+        self, questions: Sequence[Question], unseen_teams: frozenset[str] = frozenset()
+    ) -> TeamSummary:
+        """The summary, with `questions` (found in the candidates' threads) as the open ones to choose from;
+        nothing from `unseen_teams` (private teams the manager is not in) is quoted or linked."""
+        build = self._build
+        build.unseen_teams = unseen_teams
+        if self._base.small_team:
+            return replace(self._base, unanswered=build.unanswered(questions))
+        emerging = build.emerging()
+        return replace(
+            self._base,
+            topics=build.topics(),
+            helps=build.help_flows(given=True),
+            relies_on=build.help_flows(given=False),
+            unanswered=build.unanswered(questions),
+            emerging=emerging,
+            recognitions=build.recognitions(exclude={v.person_id for v in emerging}),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OpenCandidate:
+    """A question nobody had answered when the digest was counted: where it is, and its words."""
+
+    channel_id: str
+    message_id: str
+    author_id: str
+    created_at: datetime
+    terms: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class OrgDigest:
+    """What a summary needs from beyond the team: the organization's word counts over the summary's windows,
+    and its unanswered questions of the period, as of `at`.
+
+    Counts, not messages: it names no one, so one digest serves every manager for a while
+    (`TeamSummaries` keeps it a few hours). Windows are keyed by their length in days, all ending at `at`.
+    """
+
+    at: datetime
+    period_days: int
+    docs: Mapping[int, Counter[str]]  # window → messages using each word (everyone's writing)
+    totals: Mapping[int, int]  # window → messages
+    questions: Mapping[int, QuestionCorpus]  # window → messages in question threads (topic_trends' corpus)
+    asked: Mapping[int, Counter[str]]  # window → question roots using each word
+    open: tuple[OpenCandidate, ...]  # questions of the last period_days nobody had answered
+
+    @staticmethod
+    def windows(period_days: int) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+        """(word counts, question corpora, questions asked): the windows the summary reads."""
+        return (period_days, DOMAIN_DAYS), (2 * period_days, 2 * DOMAIN_DAYS), (2 * period_days,)
+
+
+class DigestCounter:
+    """Counts an `OrgDigest` from the messages of its longest window, one at a time (so a store can stream
+    them): first `question_thread` for every question thread root of the last `LOOKBACK` with a message in
+    the window, then `add` for every person's message in the window."""
+
+    def __init__(self, at: datetime, period_days: int = PERIOD_DAYS) -> None:
+        self.at = at
+        self.period_days = period_days
+        doc_windows, question_windows, asked_windows = OrgDigest.windows(period_days)
+        self._doc_since = {d: at - timedelta(days=d) for d in doc_windows}
+        self._question_since = {d: at - timedelta(days=d) for d in question_windows}
+        self._asked_since = {d: at - timedelta(days=d) for d in asked_windows}
+        self._open_since = at - timedelta(days=period_days)
+        self.since = at - timedelta(days=max(*doc_windows, *question_windows, *asked_windows))
+        self._docs: dict[int, Counter[str]] = {d: Counter() for d in doc_windows}
+        self._totals: dict[int, int] = dict.fromkeys(doc_windows, 0)
+        self._questions = {d: QuestionCorpus() for d in question_windows}
+        self._asked: dict[int, Counter[str]] = {d: Counter() for d in asked_windows}
+        self._question_threads: set[tuple[str, str]] = set()
+        self._open: dict[tuple[str, str], OpenCandidate] = {}
+        self._answered: set[tuple[str, str]] = set()
+        self._repliers: dict[tuple[str, str], set[str]] = defaultdict(set)
+
+    def question_thread(self, channel_id: str, root_id: str, subject: str | None, text: str) -> None:
+        """A thread root of the last LOOKBACK: its thread counts in the question corpora if it asks."""
+        if is_question(f"{subject or ''} {text}"):
+            self._question_threads.add((channel_id, root_id))
+
+    def add(
+        self,
+        channel_id: str,
+        message_id: str,
+        reply_to_id: str | None,
+        author_id: str,
+        created_at: datetime,
+        subject: str | None,
+        text: str,
+    ) -> None:
+        """A person's message (not deleted, written before `at`)."""
+        if not self.since <= created_at < self.at:
+            return
+        words = frozenset(terms(f"{subject or ''} {text}"))
+        for days, since in self._doc_since.items():
+            if created_at >= since:
+                self._totals[days] += 1
+                self._docs[days].update(words)
+        thread = (channel_id, reply_to_id or message_id)
+        if thread in self._question_threads:
+            long_words = {w for w in words if len(w) >= MIN_TOPIC_CHARS}  # topic_words, not tokenized again
+            for days, since in self._question_since.items():
+                if created_at >= since:
+                    self._questions[days].add(long_words)
+        if reply_to_id is None and is_question(f"{subject or ''} {text}"):
+            for days, since in self._asked_since.items():
+                if created_at >= since:
+                    self._asked[days].update(words)
+            if created_at >= self._open_since:
+                self._open[thread] = OpenCandidate(channel_id, message_id, author_id, created_at, words)
+        elif reply_to_id is not None and len(text.strip()) >= _SUBSTANTIAL_ANSWER_CHARS:
+            self._repliers[thread].add(author_id)
+
+    def digest(self) -> OrgDigest:
+        open_questions = tuple(
+            candidate
+            for key, candidate in self._open.items()
+            if not self._repliers.get(key, set()) - {candidate.author_id}
+        )
+        return OrgDigest(
+            self.at,
+            self.period_days,
+            self._docs,
+            self._totals,
+            self._questions,
+            self._asked,
+            tuple(sorted(open_questions, key=lambda c: (c.created_at, c.channel_id, c.message_id))),
+        )
+
+
+def org_digest(messages: Iterable[Message], now: datetime, period_days: int = PERIOD_DAYS) -> OrgDigest:
+    """The digest of messages held in memory (every message of the last LOOKBACK)."""
+    counter = DigestCounter(now, period_days)
+    writing = [m for m in messages if m.is_people_writing and m.created_at < now]
+    for message in writing:
+        if message.is_root and message.created_at >= now - LOOKBACK:
+            counter.question_thread(message.channel_id, message.id, message.subject, message.text)
+    for message in writing:
+        counter.add(
+            message.channel_id,
+            message.id,
+            message.reply_to_id,
+            message.author_id or "",
+            message.created_at,
+            message.subject,
+            message.text,
+        )
+    return counter.digest()
 
 
 class _Builder:
-    """The parts of one summary, over the same messages and the same privacy rules."""
+    """The parts of one summary, over the team's threads, the organization's digest and the same privacy
+    rules."""
 
     def __init__(
         self,
         messages: Sequence[Message],
+        digest: OrgDigest,
         members: frozenset[str],
         people: Mapping[str, Person],
         hidden: frozenset[str],
@@ -261,10 +464,16 @@ class _Builder:
         period_days: int,
         visibility: VisibilityPolicy,
         manager_id: str,
-        unseen_teams: frozenset[str] = frozenset(),
     ) -> None:
-        self.unseen_teams = unseen_teams
-        self.writing = [m for m in messages if m.is_people_writing and m.created_at < now]
+        if digest.period_days != period_days:
+            raise ValueError(f"the digest counts {digest.period_days}-day periods, not {period_days}")
+        self.unseen_teams: frozenset[str] = frozenset()
+        # In (channel, id) order whatever the engine's collation: a label is the first common spelling met.
+        self.writing = sorted(
+            (m for m in messages if m.is_people_writing and m.created_at < now),
+            key=lambda m: (m.channel_id, m.id),
+        )
+        self.digest = digest
         self.members = members
         self.people = people
         self.hidden = hidden
@@ -274,6 +483,9 @@ class _Builder:
         self.period_days = period_days
         self.since = now - timedelta(days=period_days)
         self.roots = thread_roots(self.writing)
+        self.team_threads = frozenset(
+            (m.channel_id, m.reply_to_id or m.id) for m in self.writing if m.author_id in members
+        )
         self._terms: dict[tuple[str, str], frozenset[str]] = {}
         self._hidden_names = tuple(
             people[p].display_name.casefold()
@@ -311,35 +523,40 @@ class _Builder:
         return found
 
     def _distinctive(
-        self, wanted: set[str], since: datetime
+        self, wanted: set[str], days: int
     ) -> tuple[dict[str, set[str]], dict[str, float], dict[str, float]]:
-        """For each wanted term in the window: which members wrote it, how many times more the team uses
+        """For each wanted term in the last `days`: which members wrote it, how many times more the team uses
         it than the organization does (its share of the team's messages over its share of all), and which
         share of the messages using it are the team's.
 
         Threads the team took part in count only with the team's own messages: colleagues asking the team
-        about its work is no sign that the words are everyone's."""
-        team_threads = {
-            (m.channel_id, m.reply_to_id or m.id) for m in self.writing if m.author_id in self.members
-        }
+        about its work is no sign that the words are everyone's. The organization's counts come from the
+        digest, less the colleagues' messages in the team's threads."""
+        since = self.now - timedelta(days=days)
+        digest_since = self.digest.at - timedelta(days=days)
         authors: dict[str, set[str]] = defaultdict(set)
         team_docs: Counter[str] = Counter()
-        all_docs: Counter[str] = Counter()
-        team_total = total = 0
+        left_out: Counter[str] = Counter()
+        team_total = left_out_total = 0
         for message in self.writing:
-            if message.created_at < since:
-                continue
-            ours = message.author_id in self.members
-            if not ours and (message.channel_id, message.reply_to_id or message.id) in team_threads:
-                continue
-            found = self.terms_of(message) & wanted
-            total += 1
-            all_docs.update(found)
-            if ours:
+            if message.author_id in self.members:
+                if message.created_at < since:
+                    continue
+                found = self.terms_of(message) & wanted
                 team_total += 1
                 team_docs.update(found)
                 for term in found:
                     authors[term].add(message.author_id or "")
+            elif (
+                digest_since <= message.created_at < self.digest.at
+                and (message.channel_id, message.reply_to_id or message.id) in self.team_threads
+            ):
+                left_out_total += 1
+                left_out.update(self.terms_of(message) & wanted)
+        everyone = self.digest.docs[days]
+        # At least the team's own: a digest counted a few hours ago may not hold the team's latest messages.
+        total = max(self.digest.totals[days] - left_out_total, team_total)
+        all_docs = {term: max(everyone[term] - left_out[term], team_docs[term]) for term in wanted}
         lift = {
             term: (team_docs[term] / team_total) / (all_docs[term] / total)
             for term in wanted
@@ -349,15 +566,17 @@ class _Builder:
         return authors, lift, ownership
 
     def _trends(self, days: int, limit: int) -> list[TopicTrend]:
-        trends = topic_trends(self.writing, self.members, self.now, days, limit=limit)
+        trends = topic_trends(
+            self.writing, self.members, self.now, days, limit=limit, corpus=self.digest.questions[2 * days]
+        )
         return [t for t in trends if t.term not in self._hidden_terms]
 
     def topics(self) -> tuple[Topic, ...]:
         """The team's own topics this period: words it uses far more than the organization does, which
         at least MIN_GROUP members wrote about."""
         trends = self._trends(self.period_days, MAX_TOPICS * 5)
-        authors, lift, ownership = self._distinctive({t.term for t in trends}, self.since)
-        asked = self._asked_about({t.term for t in trends}, self.now - timedelta(days=2 * self.period_days))
+        authors, lift, ownership = self._distinctive({t.term for t in trends}, self.period_days)
+        asked = self.digest.asked[2 * self.period_days]
         shared = [
             t
             for t in trends
@@ -368,25 +587,10 @@ class _Builder:
         ]
         return tuple(Topic(t.label, t.current, t.previous) for t in shared[:MAX_TOPICS])
 
-    def _asked_about(self, wanted: set[str], since: datetime) -> Counter[str]:
-        """How many questions (thread roots) since `since` use each wanted term: a topic is something
-        people ask about, not a word that runs through answers (code, "shows", "add")."""
-        asked: Counter[str] = Counter()
-        for message in self.writing:
-            if (
-                message.is_root
-                and message.created_at >= since
-                and is_question(f"{message.subject or ''} {message.text}")
-            ):
-                asked.update(self.terms_of(message) & wanted)
-        return asked
-
     def _domain(self) -> dict[str, str]:
         """The team's domain: the words it wrote about distinctively over a quarter, stem → label."""
         trends = self._trends(DOMAIN_DAYS, 60)
-        _, lift, ownership = self._distinctive(
-            {t.term for t in trends}, self.now - timedelta(days=DOMAIN_DAYS)
-        )
+        _, lift, ownership = self._distinctive({t.term for t in trends}, DOMAIN_DAYS)
         return {
             t.term: t.label
             for t in trends
@@ -395,11 +599,23 @@ class _Builder:
 
     # --- open questions ------------------------------------------------------------------------------
 
-    def unanswered(self) -> tuple[OpenQuestion, ...]:
+    def open_question_candidates(self) -> list[tuple[str, str]]:
+        """The digest's unanswered questions that `unanswered` could keep: in the period and old enough,
+        from outside the team, sharing enough of its domain."""
+        until = self.now - QUESTION_MIN_AGE
+        return [
+            (c.channel_id, c.message_id)
+            for c in self.digest.open
+            if self.since <= c.created_at <= until
+            and c.author_id not in self.members
+            and sum(term in c.terms for term in self.domain) >= _QUESTION_DOMAIN_TERMS
+        ]
+
+    def unanswered(self, questions: Iterable[Question]) -> tuple[OpenQuestion, ...]:
         """Questions from outside the team, in its domain, that nobody answered: closest to the domain,
-        most followed, newest first."""
+        most followed, newest first (`questions`: `find_questions` over the period)."""
         found = []
-        for question in find_questions(self.writing, self.since, self.now, self.now):
+        for question in questions:
             message = question.message
             if question.answered or message.author_id in self.members or not self.quotable(message):
                 continue

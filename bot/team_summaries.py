@@ -5,13 +5,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from datetime import datetime
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 
 from bot.delivery import Outbox
 from bot.model import Language
+from bot.signals import find_questions
 from bot.store import Store
-from bot.summaries import LOOKBACK, SummaryRefused, TeamSummary, build_team_summary, reports_of
+from bot.summaries import (
+    LOOKBACK,
+    PERIOD_DAYS,
+    QUESTION_MIN_AGE,
+    DigestCounter,
+    OrgDigest,
+    SummaryRefused,
+    TeamSummary,
+    draft_team_summary,
+    reports_of,
+    summary_members,
+)
 from bot.visibility import VisibilityDefault, VisibilityPolicy
 from cards.strings import say
 from cards.summary_card import build_summary_card
@@ -21,6 +34,10 @@ logger = logging.getLogger(__name__)
 AUDIT_ACTION = "team_summary"
 DELIVERY_KIND = "summary"
 PLANNED_CURSOR = "summary-monthly"  # when the monthly summaries were last planned
+# The organization's word counts a summary weighs the team's against are counted at most this long ago: they
+# move little in hours, and counting them reads half a year of everyone's messages.
+DIGEST_MAX_AGE = timedelta(hours=6)
+_DIGEST_BATCH = 5000
 
 
 class TeamSummaries:
@@ -37,6 +54,8 @@ class TeamSummaries:
         self._include_indirect = include_indirect_reports
         self._clock = clock
         self._visibility_default = visibility_default
+        self._digest: OrgDigest | None = None
+        self._digest_lock = asyncio.Lock()
 
     async def summarize(self, requester_id: str, monthly: bool = False) -> TeamSummary | SummaryRefused:
         """The requester's team summary, or a refusal when they manage no one; audited either way
@@ -58,14 +77,80 @@ class TeamSummaries:
         # Who is named, and for what, asks the same policy with the manager as the viewer.
         policy = VisibilityPolicy(self._visibility_default, await self._store.visibility_choices(), people)
         hidden = policy.unrecognisable()
-        messages = [m async for m in self._store.iter_messages(since=now - LOOKBACK)]
-        # Quotes and links only from teams the manager could open in Teams (a private team's: members only).
-        unseen = (await self._store.team_access(requester_id)).unseen({m.team_id for m in messages})
-        return await asyncio.to_thread(
-            lambda: build_team_summary(
-                requester_id, team, messages, people, hidden, now, visibility=policy, unseen_teams=unseen
-            )
+        digest = await self.digest(now)
+        # The team's own threads, read by author; everything beyond them comes from the organization's digest.
+        since = now - LOOKBACK
+        messages = await self._store.threads_of(summary_members(team, people, hidden), since, now)
+        draft = await asyncio.to_thread(
+            draft_team_summary, requester_id, team, messages, digest, people, hidden, now, PERIOD_DAYS, policy
         )
+        # Open questions: the digest's candidates in the team's domain, read again with their threads now.
+        threads = await self._store.threads(draft.open_question_keys(), since, now)
+        questions = find_questions(
+            [m for m in threads if m.is_people_writing],
+            now - timedelta(days=PERIOD_DAYS),
+            now,
+            now,
+            QUESTION_MIN_AGE,
+        )
+        # Quotes and links only from teams the manager could open in Teams (a private team's: members only).
+        shown_teams = {m.team_id for m in messages} | {m.team_id for m in threads}
+        unseen = (await self._store.team_access(requester_id)).unseen(shown_teams)
+        return await asyncio.to_thread(draft.finish, questions, unseen)
+
+    async def digest(self, now: datetime | None = None) -> OrgDigest:
+        """The organization's digest for summaries at `now`: the one kept, unless it is older than
+        DIGEST_MAX_AGE (or from later than `now`), else a new count."""
+        now = now or self._clock()
+        async with self._digest_lock:
+            kept = self._digest
+            if kept is None or not kept.at <= now < kept.at + DIGEST_MAX_AGE:
+                self._digest = kept = await self._count_digest(now)
+            return kept
+
+    async def refresh_digest(self) -> bool:
+        """Count a new digest ahead of requests, when summaries are in use (one was built since start, or
+        someone subscribed) and the one kept will be too old within the hour; True if one was counted."""
+        now = self._clock()
+        kept = self._digest
+        in_use = kept is not None or bool(await self._store.summary_subscriptions())
+        if not in_use or (
+            kept is not None and kept.at <= now < kept.at + DIGEST_MAX_AGE - timedelta(hours=1)
+        ):
+            return False
+        async with self._digest_lock:
+            self._digest = await self._count_digest(now)
+        return True
+
+    async def _count_digest(self, now: datetime) -> OrgDigest:
+        """Stream the organization's last half-year of messages through a `DigestCounter` (the counting in a
+        worker thread, a batch at a time, so the event loop keeps serving)."""
+        started = time.perf_counter()
+        counter = DigestCounter(now, PERIOD_DAYS)
+        roots: list[tuple[str, str, str | None, str]] = []
+        async for root in self._store.iter_thread_roots(now - LOOKBACK, counter.since, now):
+            roots.append(root)
+            if len(roots) >= _DIGEST_BATCH:
+                await asyncio.to_thread(_count_roots, counter, roots)
+                roots = []
+        await asyncio.to_thread(_count_roots, counter, roots)
+        batch: list[tuple[str, str, str | None, str, datetime, str | None, str]] = []
+        messages = 0
+        async for row in self._store.iter_writing(counter.since, now):
+            batch.append(row)
+            if len(batch) >= _DIGEST_BATCH:
+                messages += len(batch)
+                await asyncio.to_thread(_count_messages, counter, batch)
+                batch = []
+        messages += len(batch)
+        await asyncio.to_thread(_count_messages, counter, batch)
+        digest = counter.digest()
+        logger.info(
+            "Counted the organization's digest for team summaries: %d messages in %.1f s",
+            messages,
+            time.perf_counter() - started,
+        )
+        return digest
 
     async def manages_someone(self, person_id: str) -> bool:
         """Whether the person has anyone reporting to them (who may subscribe to the summary)."""
@@ -108,3 +193,15 @@ class TeamSummaries:
         await self._store.set_cursor(PLANNED_CURSOR, now)
         logger.info("Planned %d monthly team summaries for %s", planned, month)
         return planned
+
+
+def _count_roots(counter: DigestCounter, roots: Sequence[tuple[str, str, str | None, str]]) -> None:
+    for channel_id, root_id, subject, text in roots:
+        counter.question_thread(channel_id, root_id, subject, text)
+
+
+def _count_messages(
+    counter: DigestCounter, rows: Sequence[tuple[str, str, str | None, str, datetime, str | None, str]]
+) -> None:
+    for row in rows:
+        counter.add(*row)

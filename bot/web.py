@@ -61,13 +61,15 @@ def create_app(services: Services, delivery: Delivery | None = None) -> web.Appl
 
 async def _summary_planning(app: web.Application) -> AsyncIterator[None]:
     """The `summary-planning` job: hourly, plan this month's team summaries for subscribed managers (the
-    first run in a month does the work; the outbox sends each once, whatever the number of replicas)."""
+    first run in a month does the work; the outbox sends each once, whatever the number of replicas), and
+    count the organization's digest ahead of managers' requests once summaries are in use."""
     services, delivery = app[services_key], app[delivery_key]
 
     async def loop() -> None:
         while True:
             try:
                 await services.summaries.plan_monthly(delivery)
+                await services.summaries.refresh_digest()
             except Exception:
                 logger.exception("Planning the monthly team summaries failed; it runs again in an hour")
             await asyncio.sleep(SYNC_PASS_SECONDS)

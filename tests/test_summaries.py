@@ -131,6 +131,26 @@ def test_the_team_topics_are_what_at_least_three_of_them_wrote_about_with_their_
     assert "lunch" not in labels, "everyone writes about lunch: not the team's topic"
 
 
+def test_colleagues_asking_the_team_about_its_topic_in_its_threads_do_not_make_the_topic_everyones() -> None:
+    messages = tenant()
+    # Sales asks the team about airflow forty times more, in threads the team answers: that is the team's
+    # work being asked about, not Sales writing about airflow.
+    for n in range(40):
+        question = post(SALES[n % 4], f"Could you look at airflow dag run {n} for us?", 1 + n / 2)
+        messages += [
+            question,
+            post(TEAM[n % 3], answer_text("that airflow dag", "the team"), 0.5 + n / 2, question),
+        ]
+    labels = {t.label.casefold() for t in summarize(messages).topics}
+    assert "airflow" in labels
+    # The same questions in Sales's own threads, unanswered, do make airflow everyone's word.
+    for n in range(40):
+        messages.append(
+            post(SALES[n % 4], f"Our airflow dag run {n} in the sales channel failed again?", 1 + n / 2)
+        )
+    assert "airflow" not in {t.label.casefold() for t in summarize(messages).topics}
+
+
 def test_a_topic_the_team_wrote_less_about_is_quieter_and_a_new_one_is_new() -> None:
     three = ("anna", "ben", "cara")
     messages = [

@@ -1196,8 +1196,7 @@ class Store:
             for chunk in _chunks(sorted(set(keys)), 100):
                 # An OR of primary keys: one indexed lookup each on both engines (SQLite plans a row-value IN
                 # as a scan).
-                condition = " OR ".join(f"(channel_id = :c{i} AND id = :m{i})" for i in range(len(chunk)))
-                values = {f"{kind}{i}": key[k] for i, key in enumerate(chunk) for k, kind in enumerate("cm")}
+                condition, values = _key_condition("id", len(chunk)), _key_values(chunk)
                 # The values go with the execution, not into the statement: `bindparams` clones the clause
                 # once per value (2.5 ms for 50 evidence messages, more than reading them).
                 query = sa.select(m).where(sa.text(condition), m.c.deleted_at.is_(None))
@@ -1345,6 +1344,112 @@ class Store:
             result = await connection.stream(query.execution_options(yield_per=2000))
             async for row in result:
                 yield message_from_row(row, tuple(reactions_by_message.get((row.channel_id, row.id), ())))
+
+    async def threads_of(self, authors: Iterable[str], since: datetime, until: datetime) -> list[Message]:
+        """Every message (with its reactions) written from `since` to before `until` in a thread one of
+        `authors` wrote in over that time: a team's threads, read by author instead of by date."""
+        m = schema.messages
+        keys: set[tuple[str, str]] = set()
+        async with self._engine.connect() as connection:
+            for chunk in _chunks(sorted(set(authors)), _BATCH_ROWS):
+                rows = await connection.execute(
+                    sa.select(m.c.channel_id, m.c.reply_to_id, m.c.id).where(
+                        m.c.author_id.in_(chunk),
+                        m.c.created_at >= since,
+                        m.c.created_at < until,
+                        m.c.deleted_at.is_(None),
+                        _people_writing(m),
+                    )
+                )
+                keys.update((row.channel_id, row.reply_to_id or row.id) for row in rows)
+        return await self.threads(keys, since, until)
+
+    async def threads(
+        self, keys: Iterable[tuple[str, str]], since: datetime, until: datetime
+    ) -> list[Message]:
+        """The messages (with their reactions, deleted ones left out) written from `since` to before `until`
+        in the threads given by (channel id, root id), ordered by (channel id, id)."""
+        m, r = schema.messages, schema.reactions
+        found: dict[tuple[str, str], Any] = {}
+        reactions: dict[tuple[str, str], list[Reaction]] = defaultdict(list)
+        async with self._engine.connect() as connection:
+            # ORs of (channel, id) pairs, values passed with the execution (as `messages_by_key` does): an
+            # indexed lookup each on both engines, whatever their statistics (the primary key for roots,
+            # ix_messages_thread for replies). A row-value IN is a scan on SQLite, and a VALUES list joined
+            # to the table a nested scan on PostgreSQL before ANALYZE.
+            for chunk in _chunks(sorted(set(keys)), 100):
+                values = _key_values(chunk)
+                for column in ("id", "reply_to_id"):
+                    rows = await connection.execute(
+                        sa.select(m).where(
+                            sa.text(_key_condition(column, len(chunk))),
+                            m.c.deleted_at.is_(None),
+                            m.c.created_at >= since,
+                            m.c.created_at < until,
+                        ),
+                        values,
+                    )
+                    found.update(((row.channel_id, row.id), row) for row in rows)
+            for chunk in _chunks(sorted(found), 100):
+                rows = await connection.execute(
+                    sa.select(r).where(sa.text(_key_condition("message_id", len(chunk)))), _key_values(chunk)
+                )
+                for row in rows:
+                    reactions[(row.channel_id, row.message_id)].append(
+                        Reaction(
+                            user_id=row.user_id, reaction_type=row.reaction_type, created_at=row.created_at
+                        )
+                    )
+        return [message_from_row(found[key], tuple(reactions.get(key, ()))) for key in sorted(found)]
+
+    async def iter_thread_roots(
+        self, since: datetime, active_since: datetime, until: datetime
+    ) -> AsyncIterator[tuple[str, str, str | None, str]]:
+        """(channel id, id, subject, text) of people's thread roots written from `since` to before `until`
+        that were written, or replied to, from `active_since` on: the threads of a window's messages."""
+        m = schema.messages
+        reply = schema.messages.alias("reply")
+        recent_reply = sa.exists(
+            sa.select(reply.c.id).where(
+                reply.c.channel_id == m.c.channel_id,
+                reply.c.reply_to_id == m.c.id,
+                reply.c.created_at >= active_since,
+            )
+        )
+        query = sa.select(m.c.channel_id, m.c.id, m.c.subject, m.c.text).where(
+            m.c.reply_to_id.is_(None),
+            m.c.created_at >= since,
+            m.c.created_at < until,
+            m.c.deleted_at.is_(None),
+            _people_writing(m),
+            sa.or_(m.c.created_at >= active_since, recent_reply),
+        )
+        async with self._engine.connect() as connection:
+            result = await connection.stream(query.execution_options(yield_per=2000))
+            async for row in result:
+                yield row.channel_id, row.id, row.subject, row.text
+
+    async def iter_writing(
+        self, since: datetime, until: datetime
+    ) -> AsyncIterator[tuple[str, str, str | None, str, datetime, str | None, str]]:
+        """(channel id, id, reply-to id, author id, created, subject, text) of every message a person wrote
+        (not deleted) from `since` to before `until`, streamed: the columns word counts need, no more."""
+        m = schema.messages
+        query = sa.select(
+            m.c.channel_id, m.c.id, m.c.reply_to_id, m.c.author_id, m.c.created_at, m.c.subject, m.c.text
+        ).where(m.c.created_at >= since, m.c.created_at < until, m.c.deleted_at.is_(None), _people_writing(m))
+        async with self._engine.connect() as connection:
+            result = await connection.stream(query.execution_options(yield_per=2000))
+            async for row in result:
+                yield (
+                    row.channel_id,
+                    row.id,
+                    row.reply_to_id,
+                    row.author_id,
+                    row.created_at,
+                    row.subject,
+                    row.text,
+                )
 
     async def hidden_people(self) -> frozenset[str]:
         """Ids of everyone who asked not to be suggested."""
@@ -1496,6 +1601,15 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     # Erased data must not linger in free pages of the file (see Store.forget_person).
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+def _key_condition(column: str, count: int) -> str:
+    """`(channel_id = :c0 AND column = :m0) OR …` for `count` (channel id, id) keys (`_key_values`)."""
+    return " OR ".join(f"(channel_id = :c{i} AND {column} = :m{i})" for i in range(count))
+
+
+def _key_values(keys: Sequence[tuple[str, str]]) -> dict[str, str]:
+    return {f"{kind}{i}": key[k] for i, key in enumerate(keys) for k, kind in enumerate("cm")}
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[list[Any]]:
