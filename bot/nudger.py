@@ -18,6 +18,7 @@ from bot.nudges import (
     NudgePlanner,
     QuotingRule,
     detect_outcomes,
+    iso_week,
     language_of,
     plan_nudges,
     question_text,
@@ -74,6 +75,9 @@ class Nudger:
         self._default_on = default_on
         self._default_language = default_language
         self._clock = clock
+        # Who this process has planned a week's nudge for at their send time, by ISO week: planning reads a
+        # year of everyone's messages, so a run in which no one new is due skips it.
+        self._considered: dict[str, frozenset[str]] = {}
 
     async def plan(self, now: datetime | None = None) -> list[PlannedNudge]:
         """This week's nudge for everyone due one and not yet nudged this week (nothing is recorded)."""
@@ -148,27 +152,52 @@ class Nudger:
         week_start = datetime.combine(
             (now.astimezone(UTC) - timedelta(days=now.astimezone(UTC).weekday())).date(), time(), tzinfo=UTC
         )
+
+        def send_time(person_id: str) -> datetime:
+            # This week's send moment: the first at or after the week's start, wherever they are (UTC+14 too).
+            return next_weekly_send_time(
+                timezones.get(person_id), weekday, hour, week_start - EARLIEST_OFFSET, default_timezone
+            )
+
+        week = iso_week(now)
+        due = await self._reachable_and_due(week, send_time, now)
+        considered = self._considered.get(week)
+        if considered is not None and due <= considered:
+            # This week was planned, and for everyone whose send time has come since (a nudge or not): only
+            # reminders can be due.
+            reminders = await self.enqueue_reminders(outbox, now)
+            return NudgeRun(queued=0, reminders=reminders, not_due=0, unreachable=0)
         queued = not_due = unreachable = 0
         for planned in await self.plan(now):
             if not planned.reachable:
                 unreachable += 1
                 continue
-            # This week's send moment: the first at or after the week's start, wherever they are (UTC+14 too).
-            moment = next_weekly_send_time(
-                timezones.get(planned.nudge.recipient),
-                weekday,
-                hour,
-                week_start - EARLIEST_OFFSET,
-                default_timezone,
-            )
+            moment = send_time(planned.nudge.recipient)
             if moment > now:
                 not_due += 1
                 continue
             queued += await self.enqueue(planned.nudge, outbox, due_at=moment, now=now)
+        self._considered = {week: (considered or frozenset()) | due}  # earlier weeks are over
         reminders = await self.enqueue_reminders(outbox, now)
         if queued or reminders:
             logger.info("Nudges queued: %d (and %d reminders); %d not due yet", queued, reminders, not_due)
         return NudgeRun(queued=queued, reminders=reminders, not_due=not_due, unreachable=unreachable)
+
+    async def _reachable_and_due(
+        self, week: str, send_time: Callable[[str], datetime], now: datetime
+    ) -> frozenset[str]:
+        """Who could be sent this week's nudge now: reachable, not nudged this week, nudges on and not
+        snoozed, and their send time has come (whether they are a candidate takes the year's messages)."""
+        reachable = await self._store.personal_conversation_people() - await self._store.unreachable_people()
+        settings = await self._store.nudge_settings()
+        nudged = await self._store.nudged_people(week)
+        return frozenset(
+            person_id
+            for person_id in reachable - nudged
+            if (own := settings.get(person_id, NudgeSettings())).is_enabled(self._default_on)
+            and not own.is_snoozed(now)
+            and send_time(person_id) <= now
+        )
 
     async def enqueue_reminders(self, outbox: Outbox, now: datetime | None = None) -> int:
         """Queue the reminders people asked for with "I'll write it" and haven't acted on; return how many.

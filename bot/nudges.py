@@ -227,6 +227,8 @@ class NudgePlanner:
         self._questions: list[tuple[Question, frozenset[str]]] | None = None
         self._similar: dict[QuestionKey, int] | None = None
         self._weekly_cache: dict[str, tuple[Contribution, ...]] | None = None
+        self._outlines: dict[str, tuple[list[tuple[Message, frozenset[str], int]], dict[str, list[int]]]] = {}
+        self._question_index: dict[str, list[int]] | None = None
 
     @property
     def week(self) -> str:
@@ -417,8 +419,12 @@ class NudgePlanner:
                 topic_terms.append((topic, frozenset(name_terms)))
         replied = self._replied.get(person_id, set())
         similar = self._similar_askers()
-        ranked: list[tuple[tuple[bool, int, int, float], ContentPrompt, frozenset[str]]] = []
-        for question, telling in self._all_questions():
+        ranked: list[_PromptOption] = []
+        questions = self._all_questions()
+        by_word = self._questions_by_word()
+        # Only questions holding one of their topics' words can match one: found by word, in the list's order.
+        matching = sorted({i for _, words in topic_terms for word in words for i in by_word.get(word, ())})
+        for question, telling in (questions[i] for i in matching):
             message = question.message
             key = _key(message)
             if message.author_id == person_id or key in replied or key in offered:
@@ -438,78 +444,129 @@ class NudgePlanner:
             if question.answered and askers < 2:
                 continue  # answered once, for one person: nothing left to write about
             topic, shared = best
-            # Only where the person has written something close before: that is the outline to start from.
-            outline = self._outline(person_id, telling, shared)
-            if not outline:
+            # Only where the person has written something close before: that is the outline to start from
+            # (its snippets are cut only for the prompts chosen).
+            sources = self._outline_sources(person_id, telling, shared)
+            if not sources:
                 continue
-            prompt = ContentPrompt(
-                channel_id=message.channel_id,
-                message_id=message.id,
-                text=question_text(message),
-                url=message.web_url,
-                topic=topic.name,
-                terms=shared,
-                askers=askers,
-                answered=question.answered,
-                asked_at=message.created_at,
-                outline=outline,
-            )
             rank = (question.answered, -askers, -len(shared), -message.created_at.timestamp())
-            ranked.append((rank, prompt, telling))
-        ranked.sort(key=lambda item: item[0])
+            ranked.append(_PromptOption(rank, question, topic.name, shared, askers, telling, sources))
+        ranked.sort(key=lambda option: option.rank)
         chosen: list[ContentPrompt] = []
         topics_used: set[str] = set()
         chosen_words: list[frozenset[str]] = []
-        all_topics = {p.topic for _, p, _ in ranked}
-        for _, prompt, telling in ranked:
+        all_topics = {option.topic for option in ranked}
+        for option in ranked:
             # One prompt per topic while others are left, so a nudge doesn't ask the same thing thrice.
-            if prompt.topic in topics_used and len(all_topics) > len(topics_used):
+            if option.topic in topics_used and len(all_topics) > len(topics_used):
                 continue
+            telling = option.telling
             if any(len(telling & other) * 2 >= len(telling | other) for other in chosen_words):
                 continue  # much the same question asked again is one prompt (its askers already count it)
+            message = option.question.message
             chosen_words.append(telling)
-            chosen.append(prompt)
-            topics_used.add(prompt.topic)
+            chosen.append(
+                ContentPrompt(
+                    channel_id=message.channel_id,
+                    message_id=message.id,
+                    text=question_text(message),
+                    url=message.web_url,
+                    topic=option.topic,
+                    terms=option.shared,
+                    askers=option.askers,
+                    answered=option.question.answered,
+                    asked_at=message.created_at,
+                    outline=_outline(option.sources, telling),
+                )
+            )
+            topics_used.add(option.topic)
             if len(chosen) == MAX_PROMPTS:
                 break
         return chosen
 
-    def _outline(
+    def _outline_sources(
         self, person_id: str, telling: frozenset[str], topic_words: frozenset[str]
-    ) -> tuple[OutlineItem, ...]:
-        """The person's own earlier answers sharing the topic word and another word with the question."""
+    ) -> list[Message]:
+        """The person's own earlier answers sharing the topic word and another word with the question, best
+        first (most words shared, most reactions, newest): what an outline is cut from."""
+        answers, by_word = self._outline_answers(person_id)
         scored: list[tuple[tuple[int, int, float], Message]] = []
-        for message in self._by_author.get(person_id, ()):
-            if message.channel_id not in self._public or message.created_at >= self._now:
-                continue
-            words = self._message_terms(message)
+        for position in sorted({i for word in topic_words for i in by_word.get(word, ())}):
+            message, words, reactions = answers[position]
             overlap = len(words & telling)
-            if overlap < OUTLINE_MIN_SHARED or not words & topic_words:
-                continue
-            # Only their substantial answers to colleagues: not their own questions, follow-ups or asides.
-            if message.is_root or not self._is_share(message):
-                continue
-            if len(message.text.strip()) < OUTLINE_MIN_CHARS or is_question(message.text):
-                continue
-            reactions = sum(1 for r in message.reactions if r.user_id != person_id)
-            scored.append(((-overlap, -reactions, -message.created_at.timestamp()), message))
+            if overlap >= OUTLINE_MIN_SHARED:
+                scored.append(((-overlap, -reactions, -message.created_at.timestamp()), message))
         scored.sort(key=lambda item: item[0])
-        items: list[OutlineItem] = []
-        seen: set[str] = set()
-        for _, message in scored:
-            text = snippet(message.text, sorted(telling), OUTLINE_CHARS)
-            if text and text not in seen:
-                seen.add(text)
-                items.append(OutlineItem(text, message.web_url))
-            if len(items) == MAX_OUTLINE:
-                break
-        return tuple(items)
+        return [message for _, message in scored]
+
+    def _outline_answers(
+        self, person_id: str
+    ) -> tuple[list[tuple[Message, frozenset[str], int]], dict[str, list[int]]]:
+        """The person's messages an outline may quote, with their words and reactions, and their positions
+        by word: counted once per person, not once per question."""
+        found = self._outlines.get(person_id)
+        if found is None:
+            answers: list[tuple[Message, frozenset[str], int]] = []
+            by_word: dict[str, list[int]] = defaultdict(list)
+            for message in self._by_author.get(person_id, ()):
+                if message.channel_id not in self._public or message.created_at >= self._now:
+                    continue
+                # Only their substantial answers to colleagues: not their own questions, follow-ups or asides.
+                if message.is_root or not self._is_share(message):
+                    continue
+                if len(message.text.strip()) < OUTLINE_MIN_CHARS or is_question(message.text):
+                    continue
+                words = self._message_terms(message)
+                for word in words:
+                    by_word[word].append(len(answers))
+                reactions = sum(1 for r in message.reactions if r.user_id != person_id)
+                answers.append((message, words, reactions))
+            found = self._outlines[person_id] = (answers, by_word)
+        return found
+
+    def _questions_by_word(self) -> dict[str, list[int]]:
+        """Positions in `_all_questions` by telling word."""
+        if self._question_index is None:
+            index: dict[str, list[int]] = defaultdict(list)
+            for position, (_, telling) in enumerate(self._all_questions()):
+                for word in telling:
+                    index[word].append(position)
+            self._question_index = index
+        return self._question_index
 
     def _message_terms(self, message: Message) -> frozenset[str]:
         key = _key(message)
         if key not in self._terms:
             self._terms[key] = frozenset(terms(message.text))
         return self._terms[key]
+
+
+@dataclass(frozen=True, slots=True)
+class _PromptOption:
+    """A question a prompt could be made of, ranked; its outline's sources found, its snippets not yet cut."""
+
+    rank: tuple[bool, int, int, float]  # answered last, most askers, most shared words, newest
+    question: Question
+    topic: str
+    shared: frozenset[str]
+    askers: int
+    telling: frozenset[str]
+    sources: Sequence[Message]
+
+
+def _outline(sources: Sequence[Message], telling: frozenset[str]) -> tuple[OutlineItem, ...]:
+    """Up to MAX_OUTLINE different snippets of the best sources around the question's words (never empty for
+    a source: each is a substantial answer)."""
+    items: list[OutlineItem] = []
+    seen: set[str] = set()
+    for message in sources:
+        text = snippet(message.text, sorted(telling), OUTLINE_CHARS)
+        if text and text not in seen:
+            seen.add(text)
+            items.append(OutlineItem(text, message.web_url))
+        if len(items) == MAX_OUTLINE:
+            break
+    return tuple(items)
 
 
 def plan_nudges(

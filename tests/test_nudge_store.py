@@ -234,6 +234,52 @@ async def test_due_nudges_are_queued_once_for_reachable_people_at_their_local_ti
     assert (await nudger.enqueue_due(outbox, now.weekday(), 0, "Europe/Helsinki", now)).queued == 0
 
 
+async def test_the_15_minute_job_plans_a_week_again_only_when_someone_new_is_due(store: Store) -> None:
+    import io
+    import json
+
+    from bot.expert_finder import ExpertFinder
+    from bot.graph_import import import_json_lines
+    from bot.nudger import Nudger
+    from tests.graph_objects import ANNA, BEN
+    from tests.test_cli import recent_tenant
+
+    await import_json_lines(store, io.StringIO("".join(json.dumps(o) + "\n" for o in recent_tenant())))
+    now = datetime.now(UTC)
+    reads = []
+    year_of_messages = store.iter_messages
+
+    def counted(**kwargs: object):  # type: ignore[no-untyped-def]
+        reads.append(kwargs)
+        return year_of_messages(**kwargs)  # type: ignore[arg-type]
+
+    store.iter_messages = counted  # type: ignore[method-assign]
+
+    async def install(person: tuple[str, str]) -> None:
+        conversation = f"a:{person[0]}"
+        await store.save_conversation(
+            ConversationRecord(conversation, "personal", "https://smba.example/", {}, now, None, person[0])
+        )
+
+    nudger = Nudger(store, ExpertFinder(store, clock=lambda: now), True, "en", clock=lambda: now)
+    outbox = FakeOutbox()
+    # No one can be reached yet: the first run of the week plans anyway (and counts Anna as unreachable).
+    assert (await nudger.enqueue_due(outbox, now.weekday(), 0, "UTC", now)).unreachable == 1
+    planned_once = len(reads)
+    assert planned_once >= 1
+    assert (await nudger.enqueue_due(outbox, now.weekday(), 0, "UTC", now)).queued == 0
+    assert len(reads) == planned_once, "no one new is due: the year of messages is not read again"
+    await install(BEN)  # Ben's send time has come too, though he is no candidate: planned once
+    assert (await nudger.enqueue_due(outbox, now.weekday(), 0, "UTC", now)).queued == 0
+    assert len(reads) > planned_once
+    planned_twice = len(reads)
+    await nudger.enqueue_due(outbox, now.weekday(), 0, "UTC", now)
+    assert len(reads) == planned_twice
+    await install(ANNA)  # Anna installs Seula mid-week: she gets this week's nudge at the next run
+    assert (await nudger.enqueue_due(outbox, now.weekday(), 0, "UTC", now)).queued == 1
+    assert [person for _, person, _ in outbox.queued] == [ANNA[0]]
+
+
 async def test_a_reminder_is_dropped_when_its_asker_hid_since_or_the_person_hid_its_topic(
     store: Store,
 ) -> None:
