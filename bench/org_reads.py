@@ -1,16 +1,20 @@
-"""Team summaries at scale: the organization's digest, then managers' summaries, on a bench store.
+"""What reads beyond one person at scale: team summaries (the organization's digest, then managers'
+summaries) and the weekly nudge plan, on a bench store.
 
 The store is one `bench/expertise_speed.py` generated and kept (the tenant's clock stands at its last day):
 
     python -m bench.expertise_speed --people 10000 --messages 1000000 --engines sqlite \\
         --workdir /tmp/bench --keep --seed 41 --load-only
-    python -m bench.team_summary_speed --database-url sqlite:////tmp/bench/p10000_m1000000_s41.db
-    python -m bench.team_summary_speed --database-url ... --managers 10 --json
-    python -m bench.team_summary_speed --database-url ... --read-year   # also time the old read of a year
+    python -m bench.org_reads --database-url sqlite:////tmp/bench/p10000_m1000000_s41.db
+    python -m bench.org_reads --database-url ... --managers 10 --json
+    python -m bench.org_reads --database-url ... --read-year   # also time the old read of a year
+    python -m bench.org_reads --database-url ... --nudges      # also time the week's nudge plan
 
 It times `TeamSummaries.digest` (counted once, kept DIGEST_MAX_AGE) and `summarize` for the managers with the
 most reports (at least `--min-reports`), with process CPU and peak RSS. `--read-year` also times what each
 summary used to read before the digest: every message of the last LOOKBACK, with reactions, into memory.
+`--nudges` times `Nudger.plan` (everyone's nudge for the week; the expertise index is built first if the
+store has none, and that is timed apart).
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from bench.large_tenant import END
+from bot.expert_finder import ExpertFinder
+from bot.nudger import Nudger
 from bot.store import Store
 from bot.summaries import LOOKBACK, TeamSummary
 from bot.team_summaries import TeamSummaries
@@ -35,7 +41,9 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def measure(database_url: str, managers: int, min_reports: int, read_year: bool) -> dict[str, Any]:
+async def measure(
+    database_url: str, managers: int, min_reports: int, read_year: bool, nudges: bool
+) -> dict[str, Any]:
     store = await Store.open(database_url)
     try:
         people = await store.people()
@@ -89,6 +97,21 @@ async def measure(database_url: str, managers: int, min_reports: int, read_year:
             "p50": round(statistics.median(timings), 3) if timings else None,
             "max": round(max(timings), 3) if timings else None,
         }
+        if nudges:
+            finder = ExpertFinder(store, clock=lambda: END)
+            started = time.perf_counter()
+            await finder.refresh()
+            index_seconds = time.perf_counter() - started
+            nudger = Nudger(store, finder, True, "en", clock=lambda: END)
+            started, cpu = time.perf_counter(), time.process_time()
+            planned = await nudger.plan(END)
+            results["nudge_plan"] = {
+                "index_seconds": round(index_seconds, 1),
+                "nudges": len(planned),
+                "prompts": sum(len(p.nudge.prompts) for p in planned),
+                "seconds": round(time.perf_counter() - started, 1),
+                "cpu_seconds": round(time.process_time() - cpu, 1),
+            }
         results["peak_rss_mb"] = round(peak_rss_mb())
         return results
     finally:
@@ -114,6 +137,12 @@ def print_report(results: dict[str, Any]) -> None:
             f"open {row['unanswered']}, emerging {row['emerging']}, recognitions {row['recognitions']}, "
             f"help flows {row['help_flows']}"
         )
+    if "nudge_plan" in results:
+        plan = results["nudge_plan"]
+        print(
+            f"nudge plan: {plan['nudges']:,} nudges with {plan['prompts']:,} prompts in {plan['seconds']} s "
+            f"({plan['cpu_seconds']} s CPU; the index's refresh before it {plan['index_seconds']} s)"
+        )
     timing = results["summary_seconds"]
     print(f"summary p50 {timing['p50']} s, max {timing['max']} s; peak RSS {results['peak_rss_mb']} MB")
 
@@ -126,9 +155,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--managers", type=int, default=5, help="how many managers' summaries to time")
     parser.add_argument("--min-reports", type=int, default=6)
     parser.add_argument("--read-year", action="store_true", help="also time the old read of a year")
+    parser.add_argument("--nudges", action="store_true", help="also time the week's nudge plan")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    results = asyncio.run(measure(args.database_url, args.managers, args.min_reports, args.read_year))
+    results = asyncio.run(
+        measure(args.database_url, args.managers, args.min_reports, args.read_year, args.nudges)
+    )
     if args.json:
         print(json.dumps(results, indent=2))
     else:
