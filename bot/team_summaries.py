@@ -37,6 +37,8 @@ PLANNED_CURSOR = "summary-monthly"  # when the monthly summaries were last plann
 # The organization's word counts a summary weighs the team's against are counted at most this long ago: they
 # move little in hours, and counting them reads half a year of everyone's messages.
 DIGEST_MAX_AGE = timedelta(hours=6)
+# Counted ahead of requests while summaries are in use: someone subscribed, or one was asked for lately.
+DIGEST_KEPT_WARM = timedelta(days=7)
 _DIGEST_BATCH = 5000
 
 
@@ -56,6 +58,7 @@ class TeamSummaries:
         self._visibility_default = visibility_default
         self._digest: OrgDigest | None = None
         self._digest_lock = asyncio.Lock()
+        self._last_asked: datetime | None = None  # the last summary built in this process
 
     async def summarize(self, requester_id: str, monthly: bool = False) -> TeamSummary | SummaryRefused:
         """The requester's team summary, or a refusal when they manage no one; audited either way
@@ -77,6 +80,7 @@ class TeamSummaries:
         # Who is named, and for what, asks the same policy with the manager as the viewer.
         policy = VisibilityPolicy(self._visibility_default, await self._store.visibility_choices(), people)
         hidden = policy.unrecognisable()
+        self._last_asked = now
         digest = await self.digest(now)
         # The team's own threads, read by author; everything beyond them comes from the organization's digest.
         since = now - LOOKBACK
@@ -109,14 +113,17 @@ class TeamSummaries:
             return kept
 
     async def refresh_digest(self) -> bool:
-        """Count a new digest ahead of requests, when summaries are in use (one was built since start, or
-        someone subscribed) and the one kept will be too old within the hour; True if one was counted."""
+        """Count a new digest ahead of requests while summaries are in use (someone subscribed, or one was
+        built in the last DIGEST_KEPT_WARM) and the one kept will be too old within the hour; True if one was
+        counted. Out of use, an expired digest is let go."""
         now = self._clock()
         kept = self._digest
-        in_use = kept is not None or bool(await self._store.summary_subscriptions())
-        if not in_use or (
-            kept is not None and kept.at <= now < kept.at + DIGEST_MAX_AGE - timedelta(hours=1)
-        ):
+        if kept is not None and kept.at <= now < kept.at + DIGEST_MAX_AGE - timedelta(hours=1):
+            return False
+        asked_lately = self._last_asked is not None and now - self._last_asked < DIGEST_KEPT_WARM
+        if not asked_lately and not await self._store.summary_subscriptions():
+            if kept is not None and not kept.at <= now < kept.at + DIGEST_MAX_AGE:
+                self._digest = None
             return False
         async with self._digest_lock:
             self._digest = await self._count_digest(now)

@@ -69,9 +69,14 @@ async def _summary_planning(app: web.Application) -> AsyncIterator[None]:
         while True:
             try:
                 await services.summaries.plan_monthly(delivery)
-                await services.summaries.refresh_digest()
             except Exception:
                 logger.exception("Planning the monthly team summaries failed; it runs again in an hour")
+            try:
+                await services.summaries.refresh_digest()
+            except Exception:
+                logger.exception(
+                    "Counting the organization's digest for summaries failed; a request counts it"
+                )
             await asyncio.sleep(SYNC_PASS_SECONDS)
 
     task = asyncio.create_task(loop(), name="summary-planning")

@@ -25,7 +25,7 @@ from bot.summaries import (
     org_digest,
     reports_of,
 )
-from bot.team_summaries import DIGEST_MAX_AGE, TeamSummaries
+from bot.team_summaries import DIGEST_KEPT_WARM, DIGEST_MAX_AGE, TeamSummaries
 from bot.visibility import VisibilityPolicy
 
 NOW = DEFAULT_NOW
@@ -154,3 +154,6 @@ async def test_the_digest_is_counted_once_for_many_summaries_and_again_when_too_
     assert (await summaries.digest()).at == clock_now[0]
     clock_now[0] += DIGEST_MAX_AGE
     assert (await summaries.digest()).at == clock_now[0]
+    # A week without a summary (and no subscriber): nothing is counted ahead any more.
+    clock_now[0] += DIGEST_KEPT_WARM
+    assert not await summaries.refresh_digest()
