@@ -226,6 +226,7 @@ class Assistant:
         """Erase everything held about a person (the bot's "forget me" and `app.py forget`)."""
         counts = await self._store.forget_person(person_id)
         await self._finder.refresh(force=True)
+        self._summaries.drop_digest()  # its word counts held their messages' words
         logger.info("Erased a person's data: %s", counts)
         return counts
 

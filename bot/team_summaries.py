@@ -129,6 +129,10 @@ class TeamSummaries:
             self._digest = await self._count_digest(now)
         return True
 
+    def drop_digest(self) -> None:
+        """Let the kept digest go (after an erasure, so the next summary counts without their messages)."""
+        self._digest = None
+
     async def _count_digest(self, now: datetime) -> OrgDigest:
         """Stream the organization's last half-year of messages through a `DigestCounter` (the counting in a
         worker thread, a batch at a time, so the event loop keeps serving)."""

@@ -4,14 +4,17 @@ shown."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.assistant import Assistant
 from bot.demo import RISING
 from bot.demo.tenant import DEFAULT_NOW, write_demo_tenant
+from bot.expert_finder import ExpertFinder
 from bot.graph_import import import_file
 from bot.signals import find_questions
 from bot.store import Store
@@ -27,6 +30,7 @@ from bot.summaries import (
 )
 from bot.team_summaries import DIGEST_KEPT_WARM, DIGEST_MAX_AGE, TeamSummaries
 from bot.visibility import VisibilityPolicy
+from tests.conftest import TEST_SECRET_KEY
 
 NOW = DEFAULT_NOW
 
@@ -157,3 +161,18 @@ async def test_the_digest_is_counted_once_for_many_summaries_and_again_when_too_
     # A week without a summary (and no subscriber): nothing is counted ahead any more.
     clock_now[0] += DIGEST_KEPT_WARM
     assert not await summaries.refresh_digest()
+
+
+async def test_forget_me_lets_the_kept_digest_go_so_the_next_counts_without_the_person(demo: Store) -> None:
+    await demo.load_stop_list(TEST_SECRET_KEY.encode())
+    summaries = TeamSummaries(demo, include_indirect_reports=False, clock=lambda: NOW)
+    assistant = Assistant(demo, ExpertFinder(demo, clock=lambda: NOW), summaries, 5, "en", clock=lambda: NOW)
+    before = await summaries.digest()
+    recent = [m async for m in demo.iter_messages(since=NOW - timedelta(days=30)) if m.is_people_writing]
+    writers = Counter(m.author_id for m in recent if m.created_at < NOW)
+    person, written = writers.most_common(1)[0]
+    assert person is not None
+    await assistant.forget(person)
+    after = await summaries.digest()
+    assert after is not before
+    assert after.totals[30] == before.totals[30] - written
