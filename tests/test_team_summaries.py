@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -50,6 +50,21 @@ async def test_a_manager_gets_a_summary_of_their_reports_and_the_request_is_audi
     assert summary.team_size == 11
     [(at, action, detail)] = await loaded.audit_entries(AUDIT_ACTION)
     assert (at, action, detail) == (NOW, AUDIT_ACTION, {"requester": MANAGER, "granted": True})
+
+
+async def test_a_new_report_and_a_new_choice_show_in_the_next_summary(loaded: Store) -> None:
+    use_case = summaries(loaded)
+    first = await use_case.summarize(MANAGER)
+    assert isinstance(first, TeamSummary)
+    assert first.team_size == 11
+    newcomer = replace((await loaded.people([REPORT]))[REPORT], id="newcomer", display_name="New Comer")
+    await loaded.upsert_people([newcomer])
+    second = await use_case.summarize(MANAGER)
+    assert isinstance(second, TeamSummary)
+    assert second.team_size == 12, "the directory is read again"
+    assert await use_case.manages_someone(REPORT) is False
+    await loaded.upsert_people([replace(newcomer, manager_id=REPORT)])
+    assert await use_case.manages_someone(REPORT) is True
 
 
 async def test_someone_who_manages_no_one_is_refused_and_that_is_audited_too(loaded: Store) -> None:
