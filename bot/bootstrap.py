@@ -83,6 +83,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             settings.summary_include_indirect_reports,
             clock=utc_now,
             visibility_default=settings.visibility_default,
+            count_in_child=True,
         )
         presence = None
         if settings.graph_configured and settings.presence_budget_seconds > 0:

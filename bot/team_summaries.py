@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timedelta
+from multiprocessing.context import BaseContext
 
 from bot.delivery import Outbox
 from bot.model import Language, Person
@@ -51,12 +55,16 @@ class TeamSummaries:
         include_indirect_reports: bool,
         clock: Callable[[], datetime],
         visibility_default: VisibilityDefault = "visible",
+        count_in_child: bool = False,
     ) -> None:
         self._store = store
         self._include_indirect = include_indirect_reports
         self._clock = clock
         self._visibility_default = visibility_default
         self._digest: OrgDigest | None = None
+        # The bot counts its digest in a child process (the counting would hold the GIL for seconds); tests
+        # and benchmarks may count here.
+        self._count_in_child = count_in_child
         self._digest_lock = asyncio.Lock()
         self._last_asked: datetime | None = None  # the last summary built in this process
         self._directory_read: (
@@ -137,31 +145,31 @@ class TeamSummaries:
         self._digest = None
 
     async def _count_digest(self, now: datetime) -> OrgDigest:
-        """Stream the organization's last half-year of messages through a `DigestCounter` (the counting in a
-        worker thread, a batch at a time, so the event loop keeps serving)."""
+        """Count the digest: in a child process of its own when so built (the counting holds the GIL for
+        seconds per 100,000 messages, and the bot's queries would wait for it), else here."""
         started = time.perf_counter()
-        counter = DigestCounter(now, PERIOD_DAYS)
-        roots: list[tuple[str, str, str | None, str]] = []
-        async for root in self._store.iter_thread_roots(now - LOOKBACK, counter.since, now):
-            roots.append(root)
-            if len(roots) >= _DIGEST_BATCH:
-                await asyncio.to_thread(_count_roots, counter, roots)
-                roots = []
-        await asyncio.to_thread(_count_roots, counter, roots)
-        batch: list[tuple[str, str, str | None, str, datetime, str | None, str]] = []
-        messages = 0
-        async for row in self._store.iter_writing(counter.since, now):
-            batch.append(row)
-            if len(batch) >= _DIGEST_BATCH:
-                messages += len(batch)
-                await asyncio.to_thread(_count_messages, counter, batch)
-                batch = []
-        messages += len(batch)
-        await asyncio.to_thread(_count_messages, counter, batch)
-        digest = counter.digest()
+        if self._count_in_child and ":memory:" not in self._store.connection_url():
+            context: BaseContext = multiprocessing.get_context("spawn")  # where there is no forkserver
+            if "forkserver" in multiprocessing.get_all_start_methods():
+                context = multiprocessing.get_context("forkserver")
+            loop = asyncio.get_running_loop()
+            try:
+                with ProcessPoolExecutor(1, mp_context=context) as pool:
+                    digest = await loop.run_in_executor(
+                        pool, count_digest_in_child, self._store.connection_url(), now
+                    )
+            except (OSError, BrokenProcessPool) as error:
+                # No child process here (a sandbox, no /dev/shm): counted in this one, slower for queries.
+                logger.warning(
+                    "Counting the summaries' digest in a child process failed (%s); counting here", error
+                )
+                digest = await count_digest(self._store, now)
+        else:
+            digest = await count_digest(self._store, now)
         logger.info(
-            "Counted the organization's digest for team summaries: %d messages in %.1f s",
-            messages,
+            "Counted the organization's digest for team summaries (%d messages in %d days) in %.1f s",
+            digest.totals[max(digest.totals)],
+            max(digest.totals),
             time.perf_counter() - started,
         )
         return digest
@@ -220,6 +228,40 @@ class TeamSummaries:
         await self._store.set_cursor(PLANNED_CURSOR, now)
         logger.info("Planned %d monthly team summaries for %s", planned, month)
         return planned
+
+
+async def count_digest(store: Store, now: datetime) -> OrgDigest:
+    """Stream the organization's last half-year of messages through a `DigestCounter` (the counting in a
+    worker thread, a batch at a time, so the event loop keeps serving)."""
+    counter = DigestCounter(now, PERIOD_DAYS)
+    roots: list[tuple[str, str, str | None, str]] = []
+    async for root in store.iter_thread_roots(now - LOOKBACK, counter.since, now):
+        roots.append(root)
+        if len(roots) >= _DIGEST_BATCH:
+            await asyncio.to_thread(_count_roots, counter, roots)
+            roots = []
+    await asyncio.to_thread(_count_roots, counter, roots)
+    batch: list[tuple[str, str, str | None, str, datetime, str | None, str]] = []
+    async for row in store.iter_writing(counter.since, now):
+        batch.append(row)
+        if len(batch) >= _DIGEST_BATCH:
+            await asyncio.to_thread(_count_messages, counter, batch)
+            batch = []
+    await asyncio.to_thread(_count_messages, counter, batch)
+    return counter.digest()
+
+
+def count_digest_in_child(database_url: str, now: datetime) -> OrgDigest:
+    """`count_digest` in a process of its own, over its own connection to the store."""
+
+    async def count() -> OrgDigest:
+        store = await Store.open(database_url)
+        try:
+            return await count_digest(store, now)
+        finally:
+            await store.close()
+
+    return asyncio.run(count())
 
 
 def _count_roots(counter: DigestCounter, roots: Sequence[tuple[str, str, str | None, str]]) -> None:

@@ -176,3 +176,9 @@ async def test_forget_me_lets_the_kept_digest_go_so_the_next_counts_without_the_
     after = await summaries.digest()
     assert after is not before
     assert after.totals[30] == before.totals[30] - written
+
+
+async def test_the_bot_counts_the_digest_in_a_child_process_with_the_same_result(demo: Store) -> None:
+    here = await TeamSummaries(demo, include_indirect_reports=False, clock=lambda: NOW).digest()
+    child = TeamSummaries(demo, include_indirect_reports=False, clock=lambda: NOW, count_in_child=True)
+    assert await child.digest() == here

@@ -180,6 +180,10 @@ class Store:
     async def close(self) -> None:
         await self._engine.dispose()
 
+    def connection_url(self) -> str:
+        """The database URL with its credentials, for a child process to open the same store: never log it."""
+        return self._engine.url.render_as_string(hide_password=False)
+
     @property
     def engine_name(self) -> str:
         """`sqlite` or `postgresql`."""
