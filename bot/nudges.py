@@ -223,7 +223,6 @@ class NudgePlanner:
             for message in written:
                 if message.reply_to_id is not None:
                     self._replied[author].add((message.channel_id, message.reply_to_id))
-        self._terms: dict[tuple[str, str], frozenset[str]] = {}
         self._questions: list[tuple[Question, frozenset[str]]] | None = None
         self._similar: dict[QuestionKey, int] | None = None
         self._weekly_cache: dict[str, tuple[Contribution, ...]] | None = None
@@ -516,7 +515,7 @@ class NudgePlanner:
                     continue
                 if len(message.text.strip()) < OUTLINE_MIN_CHARS or is_question(message.text):
                     continue
-                words = self._message_terms(message)
+                words = frozenset(terms(message.text))
                 for word in words:
                     by_word[word].append(len(answers))
                 reactions = sum(1 for r in message.reactions if r.user_id != person_id)
@@ -533,12 +532,6 @@ class NudgePlanner:
                     index[word].append(position)
             self._question_index = index
         return self._question_index
-
-    def _message_terms(self, message: Message) -> frozenset[str]:
-        key = _key(message)
-        if key not in self._terms:
-            self._terms[key] = frozenset(terms(message.text))
-        return self._terms[key]
 
 
 @dataclass(frozen=True, slots=True)

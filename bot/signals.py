@@ -238,8 +238,8 @@ def topic_trends(
     messages in both periods (so "meeting" and "thanks" sink and "kubernetes" rises). A topic must appear
     in at least two of the group's messages this period.
 
-    `corpus` is everyone's side (`question_corpus` over both periods), when `messages` holds only the
-    group's threads; without it, it is counted from `messages`.
+    `corpus` is everyone's side over both periods (a summary's `OrgDigest.questions`), when `messages` holds
+    only the group's threads; without it, it is counted from `messages`.
     """
     authors = frozenset(author_ids)
     period = timedelta(days=period_days)

@@ -371,7 +371,6 @@ class DigestCounter:
         self._asked: dict[int, Counter[str]] = {d: Counter() for d in asked_windows}
         self._question_threads: set[tuple[str, str]] = set()
         self._open: dict[tuple[str, str], OpenCandidate] = {}
-        self._answered: set[tuple[str, str]] = set()
         self._repliers: dict[tuple[str, str], set[str]] = defaultdict(set)
 
     def question_thread(self, channel_id: str, root_id: str, subject: str | None, text: str) -> None:

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timedelta
-from multiprocessing.context import BaseContext
 
 from bot.delivery import Outbox
 from bot.model import Language, Person
+from bot.processes import child_context
 from bot.signals import find_questions
 from bot.store import Store
 from bot.summaries import (
@@ -148,16 +147,12 @@ class TeamSummaries:
         """Count the digest: in a child process of its own when so built (the counting holds the GIL for
         seconds per 100,000 messages, and the bot's queries would wait for it), else here."""
         started = time.perf_counter()
-        if self._count_in_child and ":memory:" not in self._store.connection_url():
-            context: BaseContext = multiprocessing.get_context("spawn")  # where there is no forkserver
-            if "forkserver" in multiprocessing.get_all_start_methods():
-                context = multiprocessing.get_context("forkserver")
+        url = self._store.connection_url()
+        if self._count_in_child and ":memory:" not in url:
             loop = asyncio.get_running_loop()
             try:
-                with ProcessPoolExecutor(1, mp_context=context) as pool:
-                    digest = await loop.run_in_executor(
-                        pool, count_digest_in_child, self._store.connection_url(), now
-                    )
+                with ProcessPoolExecutor(1, mp_context=child_context()) as pool:
+                    digest = await loop.run_in_executor(pool, count_digest_in_child, url, now)
             except (OSError, BrokenProcessPool) as error:
                 # No child process here (a sandbox, no /dev/shm): counted in this one, slower for queries.
                 logger.warning(

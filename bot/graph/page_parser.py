@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import multiprocessing
 import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from multiprocessing.context import BaseContext
 from types import TracebackType
 from typing import Any
 
 from bot.graph_import import MessagePage, parse_message_page
+from bot.processes import child_context
 from bot.store.message_rows import MessageRowEncoder
-
-# Workers fork from a server process that has these loaded: cheap to start, and never a fork of the bot's
-# own process with its threads and open connections.
-_PRELOAD = ["bot.graph_import"]
 
 
 def default_workers() -> int:
@@ -44,13 +39,8 @@ class PageParser:
     def start(self) -> None:
         """Start the workers unless they run (a pass with no channel due never starts them)."""
         if self.workers > 0 and self._pool is None:
-            context: BaseContext = multiprocessing.get_context("spawn")  # where there is no forkserver
-            if "forkserver" in multiprocessing.get_all_start_methods():
-                forkserver = multiprocessing.get_context("forkserver")
-                forkserver.set_forkserver_preload(_PRELOAD)
-                context = forkserver
             # gc.freeze: what a worker imported stays out of every collection (2–3 µs a message less).
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=gc.freeze)
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=child_context(), initializer=gc.freeze)
             # All of them now: they load while the first pages are fetched.
             for _ in range(self.workers):
                 self._pool.submit(os.getpid)
