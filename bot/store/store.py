@@ -1608,8 +1608,12 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _key_condition(column: str, count: int) -> str:
-    """`(channel_id = :c0 AND column = :m0) OR …` for `count` (channel id, id) keys (`_key_values`)."""
-    return " OR ".join(f"(channel_id = :c{i} AND {column} = :m{i})" for i in range(count))
+    """`((channel_id = :c0 AND column = :m0) OR …)` for `count` (channel id, id) keys (`_key_values`).
+
+    In parentheses of its own: SQLAlchemy puts a text clause into an AND as it is, and without them the
+    statement's other conditions (not deleted, the window) would bind to the last key only.
+    """
+    return "(" + " OR ".join(f"(channel_id = :c{i} AND {column} = :m{i})" for i in range(count)) + ")"
 
 
 def _key_values(keys: Sequence[tuple[str, str]]) -> dict[str, str]:
