@@ -111,6 +111,7 @@ async def measure(
                 "prompts": sum(len(p.nudge.prompts) for p in planned),
                 "seconds": round(time.perf_counter() - started, 1),
                 "cpu_seconds": round(time.process_time() - cpu, 1),
+                "peak_rss_mb": round(peak_rss_mb()),  # of the whole run: the plan's, unless the digest's
             }
         results["peak_rss_mb"] = round(peak_rss_mb())
         return results
@@ -141,7 +142,8 @@ def print_report(results: dict[str, Any]) -> None:
         plan = results["nudge_plan"]
         print(
             f"nudge plan: {plan['nudges']:,} nudges with {plan['prompts']:,} prompts in {plan['seconds']} s "
-            f"({plan['cpu_seconds']} s CPU; the index's refresh before it {plan['index_seconds']} s)"
+            f"({plan['cpu_seconds']} s CPU; the index's refresh before it {plan['index_seconds']} s); "
+            f"peak RSS by then {plan['peak_rss_mb']} MB"
         )
     timing = results["summary_seconds"]
     print(f"summary p50 {timing['p50']} s, max {timing['max']} s; peak RSS {results['peak_rss_mb']} MB")

@@ -76,7 +76,12 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         await store.load_stop_list(await asyncio.to_thread(secret_key, settings))
         finder = ExpertFinder(store, clock=utc_now, visibility_default=settings.visibility_default)
         nudger = Nudger(
-            store, finder, settings.nudges_default == "on", settings.default_language, clock=utc_now
+            store,
+            finder,
+            settings.nudges_default == "on",
+            settings.default_language,
+            clock=utc_now,
+            count_in_child=True,
         )
         summaries = TeamSummaries(
             store,

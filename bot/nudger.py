@@ -5,25 +5,30 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from bot.delivery import Outbox
 from bot.expert_finder import ExpertFinder
-from bot.model import Language
+from bot.model import Language, Person
 from bot.nudge_records import GOAL_CHOICES_DAYS, NudgeOutcomes, NudgeSettings, OfferedPrompt
 from bot.nudges import (
+    QUESTION_WINDOW,
     Nudge,
     NudgePlanner,
+    QuestionPool,
     QuotingRule,
+    contribution_counter,
     detect_outcomes,
     iso_week,
     language_of,
     plan_nudges,
     question_text,
 )
+from bot.processes import in_child_process
 from bot.send_time import next_weekly_send_time
+from bot.signals import Question, YearOfContributions, find_questions, is_question
 from bot.store import Store
 from cards.elements import Element
 from cards.nudge_card import build_nudge_card, build_reminder_card, nudge_summary, reminder_summary
@@ -31,6 +36,8 @@ from cards.nudge_card import build_nudge_card, build_reminder_card, nudge_summar
 logger = logging.getLogger(__name__)
 
 HISTORY = timedelta(days=366)  # rising needs the 12 weeks before now and the 40 weeks before those
+PLAN_BATCH = 100  # candidates whose year of messages a plan holds at once
+QUESTION_THREADS_BATCH = 1000  # question threads a plan holds at once, to find which were answered
 REMIND_CHOICES_DAYS = (1, 3, 7)
 MAX_SNOOZE = timedelta(days=366)
 NUDGE_KIND = "nudge"  # the outbox's kind: (kind, recipient, ISO week) is sent at most once
@@ -69,9 +76,11 @@ class Nudger:
         default_on: bool,
         default_language: Language,
         clock: Callable[[], datetime],
+        count_in_child: bool = False,
     ) -> None:
         self._store = store
         self._finder = finder
+        self._count_in_child = count_in_child
         self._default_on = default_on
         self._default_language = default_language
         self._clock = clock
@@ -80,36 +89,104 @@ class Nudger:
         self._considered: dict[str, frozenset[str]] = {}
 
     async def plan(self, now: datetime | None = None) -> list[PlannedNudge]:
-        """This week's nudge for everyone due one and not yet nudged this week (nothing is recorded)."""
+        """This week's nudge for everyone due one and not yet nudged this week (nothing is recorded).
+
+        Never holds the year's messages: everyone's contributions are counted from narrow rows, the last
+        `QUESTION_WINDOW`'s question threads are read once, and candidates' own messages a batch at a time.
+        """
         now = now or self._clock()
-        messages = [m async for m in self._store.iter_messages(since=now - HISTORY)]
+        since = now - HISTORY
         people = await self._store.people()
         public = await self._store.public_channel_ids()
         # The policy governs what the nudges quote; not who gets one (a nudge is its recipient's alone).
         policy = await self._finder.visibility()
-        planner = NudgePlanner(messages, people, public, now, self._default_language, policy)
-        candidates = await asyncio.to_thread(
-            planner.candidates,
+        year = await self._count_contributions(people, now)
+        # Every thread rooted in a public channel in the question window whose root asks something (what
+        # `find_questions` keeps; it decides again over the threads).
+        asked_since = now - QUESTION_WINDOW
+        keys = [
+            (channel_id, root_id)
+            async for channel_id, root_id, subject, text in self._store.iter_thread_roots(
+                asked_since, asked_since, now
+            )
+            if channel_id in public and is_question(" ".join(part for part in (subject, text) if part))
+        ]
+        asked: list[Question] = []
+        for start in range(0, len(keys), QUESTION_THREADS_BATCH):
+            threads = await self._store.threads(keys[start : start + QUESTION_THREADS_BATCH], since, None)
+            asked.extend(await asyncio.to_thread(find_questions, threads, asked_since, now, now))
+        # In `find_questions`' own order over all of them: newest first.
+        asked.sort(key=lambda q: (q.message.created_at, q.message.id), reverse=True)
+        questions = QuestionPool(asked, public, QuotingRule(policy, people))
+        candidates = NudgePlanner(
+            (), people, public, now, self._default_language, policy, year=year, questions=questions
+        ).candidates(
             await self._store.nudge_settings(),
-            await self._store.nudged_people(planner.week),
+            await self._store.nudged_people(iso_week(now)),
             self._default_on,
         )
-        topics = {c.person.id: await self._finder.topics_of(c.person.id, limit=8) for c in candidates}
         offered = await self._store.offered_questions()
         accepted: dict[str, list[OfferedPrompt]] = defaultdict(list)
         for prompt in await self._store.open_prompts():
             accepted[prompt.person_id].append(prompt)
-        # Prompts link questions: only from teams the recipient can open (a private team's, only to members).
-        team_ids = {m.team_id for m in messages}
-        unseen = {
-            c.person.id: (await self._store.team_access(c.person.id)).unseen(team_ids) for c in candidates
-        }
-        nudges = await asyncio.to_thread(
-            lambda: plan_nudges(planner, candidates, topics, offered, accepted, unseen)
-        )
+        # The planner looks questions up by key and by team: their roots are all it needs of their threads.
+        roots = [question.message for question, _ in questions.questions]
+        nudges: list[Nudge] = []
+        for start in range(0, len(candidates), PLAN_BATCH):
+            batch = candidates[start : start + PLAN_BATCH]
+            ids = [c.person.id for c in batch]
+            own = await self._store.messages_of(ids, since)
+            # What their follow-ups show: the questions they promised to write about, and what they posted.
+            followed: set[tuple[str, str]] = set()
+            for prompt in (p for person_id in ids for p in accepted.get(person_id, ())):
+                followed.add((prompt.channel_id, prompt.message_id))
+                if prompt.outcome_message_id:
+                    followed.add((prompt.outcome_channel_id or "", prompt.outcome_message_id))
+            shown = [
+                m for m in (await self._store.messages_by_key(followed)).values() if m.created_at >= since
+            ]
+            # `messages_by_key` reads no reactions: a message read twice is kept as read with them. In the
+            # store's order, by (channel id, id), which the planner's ties fall back on.
+            held = {(m.channel_id, m.id): m for m in (*shown, *roots, *own)}
+            messages = [held[key] for key in sorted(held)]
+            planner = NudgePlanner(
+                messages,
+                people,
+                public,
+                now,
+                self._default_language,
+                policy,
+                year=year,
+                questions=questions,
+            )
+            topics = {c.person.id: await self._finder.topics_of(c.person.id, limit=8) for c in batch}
+            # Prompts link questions: only from teams the recipient can open (a private team's, only to
+            # members).
+            team_ids = {m.team_id for m in messages}
+            unseen = {
+                c.person.id: (await self._store.team_access(c.person.id)).unseen(team_ids) for c in batch
+            }
+            nudges.extend(
+                await asyncio.to_thread(
+                    lambda: plan_nudges(planner, batch, topics, offered, accepted, unseen)  # noqa: B023
+                )
+            )
         # Reachable: a personal conversation with Seula, and Teams hasn't refused a message to them since.
         reachable = await self._store.personal_conversation_people() - await self._store.unreachable_people()
         return [PlannedNudge(nudge, nudge.recipient in reachable) for nudge in nudges]
+
+    async def _count_contributions(self, people: Mapping[str, Person], now: datetime) -> YearOfContributions:
+        """Everyone's contributions over the year: in a child process of its own when so built (counting
+        holds the GIL for seconds per 100,000 messages, and the bot's queries would wait), else here."""
+        url = self._store.connection_url()
+        if self._count_in_child and ":memory:" not in url:
+            return await in_child_process(
+                "Counting contributions for nudges",
+                count_contributions_in_child,
+                (url, now),
+                lambda: count_contributions(self._store, people, now),
+            )
+        return await count_contributions(self._store, people, now)
 
     async def claim(
         self, planned: Nudge, now: datetime | None = None, status: str = "queued"
@@ -285,3 +362,29 @@ class Nudger:
     async def dismiss(self, person_id: str, prompt_id: int) -> bool:
         """ "Not this one": never offer this question again."""
         return await self._store.decide_prompt(person_id, prompt_id, "dismissed", self._clock())
+
+
+async def count_contributions(
+    store: Store, people: Mapping[str, Person], now: datetime
+) -> YearOfContributions:
+    """Everyone's contributions over the year before `now`, counted from the store's narrow rows."""
+    counter = contribution_counter(people, now)
+    since = now - HISTORY
+    async for author_id, created_at, starter_id in store.iter_written(since, now):
+        counter.written(author_id, created_at, starter_id)
+    async for author_id, created_at, reactor_id in store.iter_reactions_received(since, now):
+        counter.reacted(author_id, created_at, reactor_id)
+    return counter.result()
+
+
+def count_contributions_in_child(database_url: str, now: datetime) -> YearOfContributions:
+    """`count_contributions` in a process of its own, over its own connection to the store."""
+
+    async def count() -> YearOfContributions:
+        store = await Store.open(database_url)
+        try:
+            return await count_contributions(store, await store.people(), now)
+        finally:
+            await store.close()
+
+    return asyncio.run(count())

@@ -102,10 +102,11 @@ def contributions(
     messages: Sequence[Message], people: Mapping[str, Person], since: datetime, until: datetime
 ) -> dict[str, Contribution]:
     """Each person's contribution from `since` (inclusive) to `until` (exclusive)."""
-    tally = _Tally(messages, people)
+    tally = _Tally(people)
+    roots = thread_roots(messages)
     for message in messages:
         if since <= message.created_at < until:
-            tally.add(message, 0)
+            tally.add(message, 0, roots)
     return {person_id: buckets[0] for person_id, buckets in tally.result(1).items()}
 
 
@@ -113,12 +114,11 @@ def weekly_contributions(
     messages: Sequence[Message], people: Mapping[str, Person], now: datetime, weeks: int = 8
 ) -> dict[str, tuple[Contribution, ...]]:
     """Each active person's contributions per 7-day window, oldest first; the last ends at `now`."""
-    tally = _Tally(messages, people)
-    start = now - weeks * WEEK
+    tally = _Tally(people)
+    roots = thread_roots(messages)
     for message in messages:
-        if start <= message.created_at < now:
-            index = weeks - 1 - int((now - message.created_at) / WEEK)
-            tally.add(message, max(0, min(weeks - 1, index)))
+        if (bucket := _week_bucket(message.created_at, now, weeks)) is not None:
+            tally.add(message, bucket, roots)
     return tally.result(weeks)
 
 
@@ -141,6 +141,19 @@ def emerging_people(
     split = now - timedelta(days=recent_days)
     recent = contributions(messages, people, split, now)
     earlier = contributions(messages, people, split - timedelta(days=earlier_days), split)
+    return rising_from(recent, earlier, people, recent_days, earlier_days, min_recent_answers, growth)
+
+
+def rising_from(
+    recent: Mapping[str, Contribution],
+    earlier: Mapping[str, Contribution],
+    people: Mapping[str, Person],
+    recent_days: int = 84,
+    earlier_days: int = 280,
+    min_recent_answers: int = 5,
+    growth: float = 5.0,
+) -> list[Emerging]:
+    """`emerging_people` from each person's contributions over its two windows, already counted."""
     found = []
     for person_id, lately in recent.items():
         before = earlier.get(person_id, Contribution())
@@ -156,6 +169,100 @@ def emerging_people(
         found.append(Emerging(person_id, lately, before))
     found.sort(key=lambda e: (-e.recent.reception, -e.recent.people_helped, e.person_id))
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class YearOfContributions:
+    """Everyone's contributions as nudges weigh them: the `recent_days` before `now`, the `earlier_days`
+    before those (the two windows of "rising"), and each of the last weeks."""
+
+    recent: dict[str, Contribution]
+    earlier: dict[str, Contribution]
+    weekly: dict[str, tuple[Contribution, ...]]
+    recent_days: int
+    earlier_days: int
+
+    def rising(self, people: Mapping[str, Person]) -> list[Emerging]:
+        """`emerging_people` over these counts (its thresholds' defaults)."""
+        return rising_from(self.recent, self.earlier, people, self.recent_days, self.earlier_days)
+
+
+class ContributionCounter:
+    """Counts `YearOfContributions` from narrow rows streamed from the store, never holding a message.
+
+    `written` takes each message a person wrote (not deleted) with the author of the root it replies to,
+    when that root is held (None for a root, or a reply whose root is not); `reacted` takes each distinct
+    colleague who reacted to one of them. What it counts equals `contributions` over the same messages.
+    """
+
+    def __init__(
+        self,
+        people: Mapping[str, Person],
+        now: datetime,
+        weeks: int = 8,
+        recent_days: int = 84,
+        earlier_days: int = 280,
+    ) -> None:
+        self._now, self._weeks = now, weeks
+        self._recent_days, self._earlier_days = recent_days, earlier_days
+        self._split = now - timedelta(days=recent_days)
+        self._start = self._split - timedelta(days=earlier_days)
+        self._recent, self._earlier, self._weekly = _Tally(people), _Tally(people), _Tally(people)
+
+    def _tallies(self, created_at: datetime) -> Iterable[tuple[_Tally, int]]:
+        if self._split <= created_at < self._now:
+            yield self._recent, 0
+        elif self._start <= created_at < self._split:
+            yield self._earlier, 0
+        if (bucket := _week_bucket(created_at, self._now, self._weeks)) is not None:
+            yield self._weekly, bucket
+
+    def written(self, author_id: str, created_at: datetime, starter_id: str | None) -> None:
+        for tally, bucket in self._tallies(created_at):
+            tally.add_written(author_id, bucket, starter_id)
+
+    def reacted(self, author_id: str, created_at: datetime, reactor_id: str) -> None:
+        for tally, bucket in self._tallies(created_at):
+            tally.add_reactor(author_id, bucket, reactor_id)
+
+    def add_messages(self, messages: Sequence[Message]) -> None:
+        """Count messages held in memory (every root a reply may answer among them), as rows would be."""
+        roots = thread_roots(messages)
+        for message in messages:
+            if (counted := _counted(message, roots)) is not None:
+                author, starter, reactors = counted
+                self.written(author, message.created_at, starter)
+                for reactor in reactors:
+                    self.reacted(author, message.created_at, reactor)
+
+    def result(self) -> YearOfContributions:
+        return YearOfContributions(
+            recent={p: counts[0] for p, counts in self._recent.result(1).items()},
+            earlier={p: counts[0] for p, counts in self._earlier.result(1).items()},
+            weekly=self._weekly.result(self._weeks),
+            recent_days=self._recent_days,
+            earlier_days=self._earlier_days,
+        )
+
+
+def _counted(
+    message: Message, roots: Mapping[tuple[str, str], Message]
+) -> tuple[str, str | None, set[str]] | None:
+    """What a message adds to its author's contribution: its author, who started the thread it replies in
+    (when its root is among `roots`) and the colleagues who reacted; None if no person wrote it."""
+    if not message.is_people_writing or message.author_id is None:
+        return None
+    author = message.author_id
+    root = None if message.is_root else roots.get((message.channel_id, message.reply_to_id or ""))
+    reactors = {r.user_id for r in message.reactions if r.user_id != author}
+    return author, None if root is None else root.author_id, reactors
+
+
+def _week_bucket(created_at: datetime, now: datetime, weeks: int) -> int | None:
+    """Which of the `weeks` 7-day windows before `now` a moment falls in (0 the oldest), if any."""
+    if not now - weeks * WEEK <= created_at < now:
+        return None
+    return max(0, min(weeks - 1, weeks - 1 - int((now - created_at) / WEEK)))
 
 
 def is_question(text: str) -> bool:
@@ -287,29 +394,32 @@ def topic_trends(
 class _Tally:
     """Counts contributions into numbered buckets (weeks), remembering distinct people per bucket."""
 
-    def __init__(self, messages: Sequence[Message], people: Mapping[str, Person]) -> None:
-        self._roots = thread_roots(messages)
+    def __init__(self, people: Mapping[str, Person]) -> None:
         self._people = people
         self._counts: dict[str, dict[int, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0]))
         self._helped: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
         self._reached: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
 
-    def add(self, message: Message, bucket: int) -> None:
-        if not message.is_people_writing or message.author_id is None:
-            return
-        author = message.author_id
+    def add(self, message: Message, bucket: int, roots: Mapping[tuple[str, str], Message]) -> None:
+        if (counted := _counted(message, roots)) is not None:
+            author, starter, reactors = counted
+            self.add_written(author, bucket, starter)
+            for reactor in reactors:
+                self.add_reactor(author, bucket, reactor)
+
+    def add_written(self, author: str, bucket: int, starter: str | None) -> None:
+        """A message `author` wrote; `starter` wrote the thread's root, if it is a reply to a held root."""
         counts = self._counts[author][bucket]
         counts[0] += 1
-        own_team = team_key(self._people.get(author))
-        root = None if message.is_root else self._roots.get((message.channel_id, message.reply_to_id or ""))
-        if root is not None and root.author_id not in (None, author):
+        if starter is not None and starter != author:
             counts[1] += 1
-            self._helped[author][bucket].add(root.author_id or "")
-            self._note_reach(author, bucket, root.author_id or "", own_team)
-        reactors = {r.user_id for r in message.reactions if r.user_id != author}
-        counts[2] += len(reactors)
-        for reactor in reactors:
-            self._note_reach(author, bucket, reactor, own_team)
+            self._helped[author][bucket].add(starter)
+            self._note_reach(author, bucket, starter, team_key(self._people.get(author)))
+
+    def add_reactor(self, author: str, bucket: int, reactor: str) -> None:
+        """A colleague's reaction (one per person and message) to a message `author` wrote."""
+        self._counts[author][bucket][2] += 1
+        self._note_reach(author, bucket, reactor, team_key(self._people.get(author)))
 
     def _note_reach(self, author: str, bucket: int, other: str, own_team: str | None) -> None:
         other_team = team_key(self._people.get(other))

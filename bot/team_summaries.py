@@ -7,13 +7,11 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timedelta
 
 from bot.delivery import Outbox
 from bot.model import Language, Person
-from bot.processes import child_context
+from bot.processes import in_child_process
 from bot.signals import find_questions
 from bot.store import Store
 from bot.summaries import (
@@ -149,16 +147,12 @@ class TeamSummaries:
         started = time.perf_counter()
         url = self._store.connection_url()
         if self._count_in_child and ":memory:" not in url:
-            loop = asyncio.get_running_loop()
-            try:
-                with ProcessPoolExecutor(1, mp_context=child_context()) as pool:
-                    digest = await loop.run_in_executor(pool, count_digest_in_child, url, now)
-            except (OSError, BrokenProcessPool) as error:
-                # No child process here (a sandbox, no /dev/shm): counted in this one, slower for queries.
-                logger.warning(
-                    "Counting the summaries' digest in a child process failed (%s); counting here", error
-                )
-                digest = await count_digest(self._store, now)
+            digest = await in_child_process(
+                "Counting the summaries' digest",
+                count_digest_in_child,
+                (url, now),
+                lambda: count_digest(self._store, now),
+            )
         else:
             digest = await count_digest(self._store, now)
         logger.info(

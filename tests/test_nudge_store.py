@@ -247,13 +247,13 @@ async def test_the_15_minute_job_plans_a_week_again_only_when_someone_new_is_due
     await import_json_lines(store, io.StringIO("".join(json.dumps(o) + "\n" for o in recent_tenant())))
     now = datetime.now(UTC)
     reads = []
-    year_of_messages = store.iter_messages
+    year_of_contributions = store.iter_written
 
-    def counted(**kwargs: object):  # type: ignore[no-untyped-def]
-        reads.append(kwargs)
-        return year_of_messages(**kwargs)  # type: ignore[arg-type]
+    def counted(*args: datetime):  # type: ignore[no-untyped-def]
+        reads.append(args)
+        return year_of_contributions(*args)
 
-    store.iter_messages = counted  # type: ignore[method-assign]
+    store.iter_written = counted  # type: ignore[method-assign]
 
     async def install(person: tuple[str, str]) -> None:
         conversation = f"a:{person[0]}"
@@ -268,7 +268,7 @@ async def test_the_15_minute_job_plans_a_week_again_only_when_someone_new_is_due
     planned_once = len(reads)
     assert planned_once >= 1
     assert (await nudger.enqueue_due(outbox, now.weekday(), 0, "UTC", now)).queued == 0
-    assert len(reads) == planned_once, "no one new is due: the year of messages is not read again"
+    assert len(reads) == planned_once, "no one new is due: the year is not counted again"
     await install(BEN)  # Ben's send time has come too, though he is no candidate: planned once
     assert (await nudger.enqueue_due(outbox, now.weekday(), 0, "UTC", now)).queued == 0
     assert len(reads) > planned_once

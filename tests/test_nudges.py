@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from bot.expertise import Evidence, PersonTopic
 from bot.model import Message, Person, Reaction
 from bot.nudge_records import NudgeSettings, OfferedPrompt
-from bot.nudges import NudgePlanner, QuotingRule, detect_outcomes, iso_week, plan_nudges
+from bot.nudges import NudgePlanner, QuotingRule, detect_outcomes, iso_week, plan_nudges, similar_askers
 from bot.text import terms
 from bot.visibility import PersonVisibility, VisibilityDefault, VisibilityPolicy, hides_topic
 
@@ -473,3 +473,31 @@ def test_a_nudge_never_quotes_the_unrecognisable_nor_a_topic_its_recipient_hid(
         assert not any(name in question.text.casefold() for name in hidden_names)
         assert not hides_topic(hidden_topics, terms(question.text)), (hidden_topics, question.text)
         assert not hides_topic(hidden_topics, terms(prompt.topic))
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.frozensets(st.sampled_from("abcdefghij"), min_size=1, max_size=7), st.sampled_from("xyz")
+        ),
+        max_size=25,
+    )
+)
+def test_similar_askers_are_those_comparing_every_pair_of_questions_finds(
+    questions: list[tuple[frozenset[str], str]],
+) -> None:
+    tellings, askers = [t for t, _ in questions], [a for _, a in questions]
+    every_pair = [
+        len(
+            {
+                askers[j]
+                for j, other in enumerate(tellings)
+                if j != i
+                and askers[j] != askers[i]
+                and len(telling & other) >= 2
+                and len(telling & other) * 2 >= max(len(telling), len(other))
+            }
+        )
+        for i, telling in enumerate(tellings)
+    ]
+    assert similar_askers(tellings, askers) == every_pair

@@ -257,7 +257,7 @@ async def test_messages_since_a_date_come_with_their_own_reactions_only(store: S
     assert [(m.id, [r.user_id for r in m.reactions]) for m in recent] == [("new", ["carol"])]
 
 
-async def test_reads_by_key_leave_out_deleted_and_out_of_window_messages_whichever_key_they_are(
+async def test_reads_by_key_or_author_leave_out_deleted_and_out_of_window_messages(
     store: Store,
 ) -> None:
     day = timedelta(days=1)
@@ -269,7 +269,7 @@ async def test_reads_by_key_leave_out_deleted_and_out_of_window_messages_whichev
             message("2s", reply_to="2", author="bob"),
             message("3"),
             message("3r", reply_to="3", author="bob", deleted_at=T0 + day),
-            message("4"),
+            message("4", reactions=(Reaction("bob", "like"),)),
         ]
     )
     channel = "19:c1@thread.tacv2"
@@ -277,6 +277,9 @@ async def test_reads_by_key_leave_out_deleted_and_out_of_window_messages_whichev
     assert sorted(id for _, id in await store.messages_by_key(keys)) == ["2", "3", "4"]
     in_window = await store.threads(keys, T0 - 30 * day, T0 + day)
     assert [m.id for m in in_window] == ["2s", "3", "4"]
+    assert [m.id for m in await store.threads(keys, T0 - 30 * day, None)] == ["2s", "3", "4"]
+    alices = await store.messages_of(["alice"], T0 - 30 * day)
+    assert [(m.id, [r.user_id for r in m.reactions]) for m in alices] == [("3", []), ("4", ["bob"])]
 
 
 async def test_text_with_nul_characters_is_stored_on_both_engines(store: Store) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
@@ -1200,11 +1201,10 @@ class Store:
             for chunk in _chunks(sorted(set(keys)), 100):
                 # An OR of primary keys: one indexed lookup each on both engines (SQLite plans a row-value IN
                 # as a scan).
-                condition, values = _key_condition("id", len(chunk)), _key_values(chunk)
                 # The values go with the execution, not into the statement: `bindparams` clones the clause
                 # once per value (2.5 ms for 50 evidence messages, more than reading them).
-                query = sa.select(m).where(sa.text(condition), m.c.deleted_at.is_(None))
-                rows = await connection.execute(query, values)
+                query = sa.select(m).where(_key_condition("id", len(chunk)), m.c.deleted_at.is_(None))
+                rows = await connection.execute(query, _key_values(chunk))
                 found.update(((row.channel_id, row.id), message_from_row(row, ())) for row in rows)
         return found
 
@@ -1337,9 +1337,7 @@ class Store:
                     ),
                 ).where(schema.messages.c.created_at >= since)
             for row in await connection.execute(reactions):
-                reactions_by_message[(row.channel_id, row.message_id)].append(
-                    Reaction(user_id=row.user_id, reaction_type=row.reaction_type, created_at=row.created_at)
-                )
+                reactions_by_message[(row.channel_id, row.message_id)].append(_reaction_from_row(row))
             query = sa.select(schema.messages).order_by(schema.messages.c.channel_id, schema.messages.c.id)
             if not include_deleted:
                 query = query.where(schema.messages.c.deleted_at.is_(None))
@@ -1369,13 +1367,13 @@ class Store:
         return await self.threads(keys, since, until)
 
     async def threads(
-        self, keys: Iterable[tuple[str, str]], since: datetime, until: datetime
+        self, keys: Iterable[tuple[str, str]], since: datetime, until: datetime | None
     ) -> list[Message]:
         """The messages (with their reactions, deleted ones left out) written from `since` to before `until`
-        in the threads given by (channel id, root id), ordered by (channel id, id)."""
-        m, r = schema.messages, schema.reactions
+        (or since, when None) in the threads given by (channel id, root id), ordered by (channel id, id)."""
+        m = schema.messages
         found: dict[tuple[str, str], Any] = {}
-        reactions: dict[tuple[str, str], list[Reaction]] = defaultdict(list)
+        window = [m.c.created_at >= since] + ([] if until is None else [m.c.created_at < until])
         async with self._engine.connect() as connection:
             # ORs of (channel, id) pairs, values passed with the execution (as `messages_by_key` does): an
             # indexed lookup each on both engines, whatever their statistics (the primary key for roots,
@@ -1386,24 +1384,35 @@ class Store:
                 for column in ("id", "reply_to_id"):
                     rows = await connection.execute(
                         sa.select(m).where(
-                            sa.text(_key_condition(column, len(chunk))),
-                            m.c.deleted_at.is_(None),
-                            m.c.created_at >= since,
-                            m.c.created_at < until,
+                            _key_condition(column, len(chunk)), m.c.deleted_at.is_(None), *window
                         ),
                         values,
                     )
                     found.update(((row.channel_id, row.id), row) for row in rows)
-            for chunk in _chunks(sorted(found), 100):
-                rows = await connection.execute(
-                    sa.select(r).where(sa.text(_key_condition("message_id", len(chunk)))), _key_values(chunk)
+            reactions = await _reactions_of(connection, found)
+        return [message_from_row(found[key], tuple(reactions.get(key, ()))) for key in sorted(found)]
+
+    async def messages_of(self, authors: Iterable[str], since: datetime) -> list[Message]:
+        """Everything `authors` wrote (people's writing, not deleted) from `since` on, with its reactions,
+        ordered by (channel id, id): read through the author index, one person's year at a time."""
+        m, r = schema.messages, schema.reactions
+        found: dict[tuple[str, str], Any] = {}
+        reactions: dict[tuple[str, str], list[Reaction]] = defaultdict(list)
+        async with self._engine.connect() as connection:
+            for chunk in _chunks(sorted(set(authors)), _BATCH_ROWS):
+                written = (
+                    m.c.author_id.in_(chunk),
+                    m.c.created_at >= since,
+                    m.c.deleted_at.is_(None),
+                    _people_writing(m),
                 )
-                for row in rows:
-                    reactions[(row.channel_id, row.message_id)].append(
-                        Reaction(
-                            user_id=row.user_id, reaction_type=row.reaction_type, created_at=row.created_at
-                        )
-                    )
+                rows = await connection.execute(sa.select(m).where(*written))
+                found.update(((row.channel_id, row.id), row) for row in rows)
+                on_message = sa.and_(m.c.channel_id == r.c.channel_id, m.c.id == r.c.message_id)
+                for row in await connection.execute(
+                    sa.select(r).select_from(r.join(m, on_message)).where(*written)
+                ):
+                    reactions[(row.channel_id, row.message_id)].append(_reaction_from_row(row))
         return [message_from_row(found[key], tuple(reactions.get(key, ()))) for key in sorted(found)]
 
     async def iter_thread_roots(
@@ -1454,6 +1463,59 @@ class Store:
                     row.subject,
                     row.text,
                 )
+
+    async def iter_written(
+        self, since: datetime, until: datetime
+    ) -> AsyncIterator[tuple[str, datetime, str | None]]:
+        """(author id, created, thread starter) of every message a person wrote (not deleted) from `since` to
+        before `until`, streamed: what a contribution counts, without the text. The starter is who wrote the
+        root a reply is in, when that root is held, not deleted and written from `since` on; else None."""
+        m = schema.messages
+        root = schema.messages.alias("root")
+        joined = m.outerjoin(
+            root,
+            sa.and_(
+                root.c.channel_id == m.c.channel_id,
+                root.c.id == m.c.reply_to_id,
+                root.c.reply_to_id.is_(None),
+                root.c.deleted_at.is_(None),
+                root.c.created_at >= since,
+            ),
+        )
+        query = (
+            sa.select(m.c.author_id, m.c.created_at, root.c.author_id.label("starter"))
+            .select_from(joined)
+            .where(
+                m.c.created_at >= since, m.c.created_at < until, m.c.deleted_at.is_(None), _people_writing(m)
+            )
+        )
+        async with self._engine.connect() as connection:
+            result = await connection.stream(query.execution_options(yield_per=5000))
+            async for row in result:
+                yield row.author_id, row.created_at, row.starter
+
+    async def iter_reactions_received(
+        self, since: datetime, until: datetime
+    ) -> AsyncIterator[tuple[str, datetime, str]]:
+        """(author id, created, reactor id), once per colleague and message, for every reaction from someone
+        else to a message a person wrote (not deleted) from `since` to before `until`, streamed."""
+        m, r = schema.messages, schema.reactions
+        query = (
+            sa.select(m.c.channel_id, m.c.id, m.c.author_id, m.c.created_at, r.c.user_id)
+            .distinct()
+            .select_from(r.join(m, sa.and_(m.c.channel_id == r.c.channel_id, m.c.id == r.c.message_id)))
+            .where(
+                m.c.created_at >= since,
+                m.c.created_at < until,
+                m.c.deleted_at.is_(None),
+                _people_writing(m),
+                r.c.user_id != m.c.author_id,
+            )
+        )
+        async with self._engine.connect() as connection:
+            result = await connection.stream(query.execution_options(yield_per=5000))
+            async for row in result:
+                yield row.author_id, row.created_at, row.user_id
 
     async def hidden_people(self) -> frozenset[str]:
         """Ids of everyone who asked not to be suggested."""
@@ -1607,13 +1669,37 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _key_condition(column: str, count: int) -> str:
+async def _reactions_of(
+    connection: AsyncConnection, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], list[Reaction]]:
+    """The reactions to the messages given by (channel id, message id)."""
+    r = schema.reactions
+    found: dict[tuple[str, str], list[Reaction]] = defaultdict(list)
+    for chunk in _chunks(sorted(keys), 100):
+        rows = await connection.execute(
+            sa.select(r).where(_key_condition("message_id", len(chunk))), _key_values(chunk)
+        )
+        for row in rows:
+            found[(row.channel_id, row.message_id)].append(_reaction_from_row(row))
+    return found
+
+
+def _reaction_from_row(row: Any) -> Reaction:
+    return Reaction(user_id=row.user_id, reaction_type=row.reaction_type, created_at=row.created_at)
+
+
+@functools.lru_cache(maxsize=512)
+def _key_condition(column: str, count: int) -> sa.TextClause:
     """`((channel_id = :c0 AND column = :m0) OR …)` for `count` (channel id, id) keys (`_key_values`).
 
     In parentheses of its own: SQLAlchemy puts a text clause into an AND as it is, and without them the
-    statement's other conditions (not deleted, the window) would bind to the last key only.
+    statement's other conditions (not deleted, the window) would bind to the last key only. Made once per
+    shape: parsing the text anew for each read made `messages_by_key` 15 % slower (1.75 against 1.5 ms for 5
+    keys, 5.2 against 4.5 ms for 50, on a 200,000-message store).
     """
-    return "(" + " OR ".join(f"(channel_id = :c{i} AND {column} = :m{i})" for i in range(count)) + ")"
+    return sa.text(
+        "(" + " OR ".join(f"(channel_id = :c{i} AND {column} = :m{i})" for i in range(count)) + ")"
+    )
 
 
 def _key_values(keys: Sequence[tuple[str, str]]) -> dict[str, str]:
