@@ -322,7 +322,8 @@ class Nudger:
         if not prompts:
             return 0
         since = min(p.offered_at for p in prompts)
-        messages = [m async for m in self._store.iter_messages(since=since)]
+        # Only the prompted people's own posts can be an outcome: read by author, not everyone's weeks.
+        messages = await self._store.messages_of({p.person_id for p in prompts}, since)
         public = await self._store.public_channel_ids()
         found = await asyncio.to_thread(detect_outcomes, prompts, messages, public)
         return await self._store.record_prompt_outcomes(found)

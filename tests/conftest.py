@@ -14,6 +14,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from bot.demo.tenant import DEFAULT_NOW, write_demo_tenant
+from bot.graph_import import import_file
 from bot.settings import Settings, load_settings
 from bot.store import Store
 
@@ -57,6 +59,15 @@ async def store(database_url: str) -> AsyncIterator[Store]:
     opened = await Store.open(database_url)
     yield opened
     await opened.close()
+
+
+@pytest.fixture
+async def demo(store: Store, tmp_path: Path) -> Store:
+    """The store (either engine) holding the demo tenant, its year ending at `DEFAULT_NOW`."""
+    path = tmp_path / "demo.jsonl"
+    write_demo_tenant(path, now=DEFAULT_NOW)
+    await import_file(store, path)
+    return store
 
 
 def make_settings(**environ: str) -> Settings:

@@ -7,15 +7,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from bot import nudger as nudger_module
-from bot.demo.tenant import DEFAULT_NOW, write_demo_tenant
+from bot.demo.tenant import DEFAULT_NOW
 from bot.expert_finder import ExpertFinder
 from bot.expertise import PersonTopic
-from bot.graph_import import import_file
 from bot.model import Message, Person, Reaction
 from bot.nudge_records import OfferedPrompt
 from bot.nudger import HISTORY, Nudger, count_contributions, count_contributions_in_child
@@ -25,14 +23,6 @@ from bot.signals import YearOfContributions
 from bot.store import Store
 
 NOW = DEFAULT_NOW
-
-
-@pytest.fixture
-async def demo(store: Store, tmp_path: Path) -> Store:
-    path = tmp_path / "demo.jsonl"
-    write_demo_tenant(path, now=NOW)
-    await import_file(store, path)
-    return store
 
 
 async def reference(store: Store, finder: ExpertFinder, now: datetime) -> list[Nudge]:

@@ -7,15 +7,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
-
-import pytest
 
 from bot.assistant import Assistant
 from bot.demo import RISING
-from bot.demo.tenant import DEFAULT_NOW, write_demo_tenant
+from bot.demo.tenant import DEFAULT_NOW
 from bot.expert_finder import ExpertFinder
-from bot.graph_import import import_file
 from bot.signals import find_questions
 from bot.store import Store
 from bot.summaries import (
@@ -33,14 +29,6 @@ from bot.visibility import VisibilityPolicy
 from tests.conftest import TEST_SECRET_KEY
 
 NOW = DEFAULT_NOW
-
-
-@pytest.fixture
-async def demo(store: Store, tmp_path: Path) -> Store:
-    path = tmp_path / "demo.jsonl"
-    write_demo_tenant(path, now=NOW)
-    await import_file(store, path)
-    return store
 
 
 async def references(store: Store, bosses: list[str]) -> dict[str, TeamSummary]:
