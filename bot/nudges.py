@@ -497,11 +497,10 @@ class NudgePlanner:
             topic, shared = best
             # Only where the person has written something close before: that is the outline to start from
             # (its snippets are cut only for the prompts chosen).
-            sources = self._outline_sources(person_id, telling, shared)
-            if not sources:
+            if not self._has_outline(person_id, telling, shared):
                 continue
             rank = (question.answered, -askers, -len(shared), -message.created_at.timestamp())
-            ranked.append(_PromptOption(rank, question, topic.name, shared, askers, telling, sources))
+            ranked.append(_PromptOption(rank, question, topic.name, shared, askers, telling))
         ranked.sort(key=lambda option: option.rank)
         chosen: list[ContentPrompt] = []
         topics_used: set[str] = set()
@@ -527,13 +526,23 @@ class NudgePlanner:
                     askers=option.askers,
                     answered=option.question.answered,
                     asked_at=message.created_at,
-                    outline=_outline(option.sources, telling),
+                    outline=_outline(self._outline_sources(person_id, telling, option.shared), telling),
                 )
             )
             topics_used.add(option.topic)
             if len(chosen) == MAX_PROMPTS:
                 break
         return chosen
+
+    def _has_outline(self, person_id: str, telling: frozenset[str], topic_words: frozenset[str]) -> bool:
+        """Whether `_outline_sources` would find anything: stops at the first source (most questions a
+        person's topics match are ranked and dropped, so their outlines are never sorted)."""
+        answers, by_word = self._outline_answers(person_id)
+        return any(
+            len(answers[position][1] & telling) >= OUTLINE_MIN_SHARED
+            for word in topic_words
+            for position in by_word.get(word, ())
+        )
 
     def _outline_sources(
         self, person_id: str, telling: frozenset[str], topic_words: frozenset[str]
@@ -578,7 +587,7 @@ class NudgePlanner:
 
 @dataclass(frozen=True, slots=True)
 class _PromptOption:
-    """A question a prompt could be made of, ranked; its outline's sources found, its snippets not yet cut."""
+    """A question a prompt could be made of, ranked; its outline is found only if it is chosen."""
 
     rank: tuple[bool, int, int, float]  # answered last, most askers, most shared words, newest
     question: Question
@@ -586,7 +595,6 @@ class _PromptOption:
     shared: frozenset[str]
     askers: int
     telling: frozenset[str]
-    sources: Sequence[Message]
 
 
 def _outline(sources: Sequence[Message], telling: frozenset[str]) -> tuple[OutlineItem, ...]:
