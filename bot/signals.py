@@ -110,18 +110,6 @@ def contributions(
     return {person_id: buckets[0] for person_id, buckets in tally.result(1).items()}
 
 
-def weekly_contributions(
-    messages: Sequence[Message], people: Mapping[str, Person], now: datetime, weeks: int = 8
-) -> dict[str, tuple[Contribution, ...]]:
-    """Each active person's contributions per 7-day window, oldest first; the last ends at `now`."""
-    tally = _Tally(people)
-    roots = thread_roots(messages)
-    for message in messages:
-        if (bucket := _week_bucket(message.created_at, now, weeks)) is not None:
-            tally.add(message, bucket, roots)
-    return tally.result(weeks)
-
-
 def emerging_people(
     messages: Sequence[Message],
     people: Mapping[str, Person],

@@ -10,13 +10,13 @@ import pytest
 from bot.model import Message, Person, Reaction
 from bot.signals import (
     Contribution,
+    ContributionCounter,
     contributions,
     emerging_people,
     find_questions,
     is_question,
     team_key,
     topic_trends,
-    weekly_contributions,
 )
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -84,7 +84,9 @@ def test_weekly_contributions_put_each_message_in_its_week_oldest_first() -> Non
     messages = [question]
     for days_ago in (1, 2, 8, 15.5):
         messages.append(post("aino", ANSWER, days_ago, reply_to=question))
-    weeks = weekly_contributions(messages, PEOPLE, NOW, weeks=4)
+    counter = ContributionCounter(PEOPLE, NOW, weeks=4)
+    counter.add_messages(messages)
+    weeks = counter.result().weekly
     assert [week.answers for week in weeks["aino"]] == [0, 1, 1, 2]
     # The question itself is 22 days old: the oldest of the four weeks.
     assert [week.messages for week in weeks["cai"]] == [1, 0, 0, 0]
